@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { SETTINGS, describeConfig, type SettingKey } from '../../core/config.js';
+import { addSettings, contextFrom } from '../settings.js';
+import { printJson, printTable } from '../output.js';
+
+export function registerConfig(program: Command): void {
+  const cmd = program
+    .command('config')
+    .description('print the effective configuration (defaults < env < flags), secrets redacted')
+    .option('--json', 'print as JSON');
+  // Every setting is accepted here, so `ingest config --pg-url ...` shows the result.
+  const keys = (Object.keys(SETTINGS) as SettingKey[]).filter(
+    (k) => !['dispatcherPort', 'maintainInterval', 'logLevel', 'logFormat'].includes(k),
+  );
+  addSettings(cmd, keys).action((opts: { json?: boolean }) => {
+    const { config } = contextFrom(cmd);
+    const rows = describeConfig(config);
+    if (opts.json) return printJson(Object.fromEntries(rows.map((r) => [r.key, r.value])));
+    printTable(
+      ['setting', 'value', 'env'],
+      rows.map((r) => [r.key, r.value, r.env]),
+    );
+  });
+}

@@ -1,0 +1,10 @@
+/**
+ * The command registry: every `ingest` subcommand is registered here, one
+ * module each. A command file only maps flags into a typed context and calls
+ * its component.
+ */
+import type { Command } from 'commander';
+import { registerConfig } from './config.command.js';
+import { registerDb } from './db.command.js';
+
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDb, registerConfig];

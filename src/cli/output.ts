@@ -1,0 +1,47 @@
+/** What commands print on stdout: a table for people, JSON with --json for machines. */
+import Table from 'cli-table3';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export type Cell = string | number | boolean | null | undefined;
+
+export function renderTable(head: string[], rows: Cell[][]): string {
+  const table = new Table({
+    head,
+    style: { head: ['cyan'], border: ['grey'] },
+    // Compact: no separator line between rows.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of rows)
+    table.push(row.map((c) => (c === null || c === undefined ? '' : String(c))));
+  return table.toString();
+}
+
+export function printTable(head: string[], rows: Cell[][], empty = '(none)'): void {
+  if (rows.length === 0) {
+    process.stdout.write(`${empty}\n`);
+    return;
+  }
+  process.stdout.write(`${renderTable(head, rows)}\n`);
+}
+
+/** Print rows as a table, or the raw objects as JSON. */
+export function printRows<T>(
+  rows: T[],
+  json: boolean | undefined,
+  columns: Array<[string, (row: T) => Cell]>,
+  empty?: string,
+): void {
+  if (json) return printJson(rows);
+  printTable(
+    columns.map(([h]) => h),
+    rows.map((r) => columns.map(([, f]) => f(r))),
+    empty,
+  );
+}
+
+export function info(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import { COMMANDS } from './commands/index.js';
+
+export function createProgram(): Command {
+  const program = new Command('ingest')
+    .description(
+      'Run, inspect and load-test the meter-readings ingestion pipeline:\n' +
+        'frontend -> per-account RabbitMQ queues -> dispatcher -> consumers -> PostgreSQL, with alerts.',
+    )
+    .version('0.1.0')
+    .addOption(
+      new Option('--log-level <level>', 'log level [env INGEST_LOG_LEVEL]').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log format [env INGEST_LOG_FORMAT]').choices([
+        'auto',
+        'json',
+        'pretty',
+      ]),
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  for (const register of COMMANDS) register(program);
+  return program;
+}

@@ -1,0 +1,96 @@
+/**
+ * Orderly shutdown: resources register their cleanup as they are created;
+ * close() runs every cleanup last-in-first-out, all of them even when one
+ * fails, and only once however often it is called. The first SIGINT/SIGTERM
+ * drains gracefully, a second one exits at once.
+ */
+import type { Logger } from './logger.js';
+import { errorMessage } from './errors.js';
+
+type Cleanup = () => unknown | Promise<unknown>;
+
+export interface Lifecycle {
+  /** Register a cleanup; returns the resource for chaining. */
+  defer(name: string, cleanup: Cleanup): void;
+  /** Run every cleanup once (LIFO). Resolves when all have settled. */
+  close(): Promise<void>;
+  readonly closing: boolean;
+  /** Resolves when close() starts (for loops that should stop). */
+  readonly closed: Promise<void>;
+  /** Install SIGINT/SIGTERM handlers: first drains, second exits. */
+  handleSignals(opts?: { exitCode?: number; onFirstSignal?: (signal: string) => void }): void;
+}
+
+export function createLifecycle(logger?: Logger): Lifecycle {
+  const cleanups: Array<{ name: string; fn: Cleanup }> = [];
+  let closing: Promise<void> | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+
+  async function runAll(): Promise<void> {
+    markClosed();
+    while (cleanups.length > 0) {
+      const { name, fn } = cleanups.pop()!;
+      try {
+        await fn();
+      } catch (err) {
+        logger?.warn({ cleanup: name, err: errorMessage(err) }, 'cleanup failed');
+      }
+    }
+  }
+
+  const lifecycle: Lifecycle = {
+    defer(name, fn) {
+      cleanups.push({ name, fn });
+    },
+    close() {
+      closing ??= runAll();
+      return closing;
+    },
+    get closing() {
+      return closing !== undefined;
+    },
+    closed,
+    handleSignals(opts = {}) {
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals += 1;
+        if (signals > 1) {
+          logger?.warn({ signal }, 'second signal: exiting now');
+          process.exit(130);
+        }
+        logger?.info({ signal }, 'draining (send the signal again to exit at once)');
+        opts.onFirstSignal?.(signal);
+        void lifecycle.close().then(() => {
+          process.exitCode = opts.exitCode ?? 0;
+        });
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      lifecycle.defer('signal handlers', () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
+    },
+  };
+  return lifecycle;
+}
+
+/** Exponential backoff with full jitter, capped. */
+export function backoffDelay(attempt: number, baseMs = 100, maxMs = 10_000): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.round(cap / 2 + (Math.random() * cap) / 2);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The reading, as gateways send it (DESIGN §3), and its validation. Hand-written
+ * rather than schema-driven: it runs on every reading of every request, and it
+ * must say which reading is bad and why.
+ */
+
+export interface ReadingValue {
+  /** Parameter id. */
+  p: number;
+  /** Measured value. */
+  v: number;
+}
+
+export interface Reading {
+  /** Device id, a string (numbers are accepted and kept as strings). */
+  did: string;
+  values: ReadingValue[];
+  sqn?: number;
+  ts: string;
+}
+
+export type ValidationResult =
+  | { ok: true; readings: Reading[]; valueCount: number }
+  | { ok: false; index: number; reason: string };
+
+// ISO-8601 date-time with an explicit offset (Z or ±hh:mm / ±hhmm).
+const TS_RE =
+  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Why one reading is invalid, or undefined when it is valid. Normalises `did` in place. */
+export function readingProblem(r: unknown): string | undefined {
+  if (!isPlainObject(r)) return 'a reading must be an object';
+  const did = r.did;
+  if (typeof did === 'number') {
+    if (!Number.isFinite(did)) return 'did must be a non-empty string or a number';
+    r.did = String(did);
+  } else if (typeof did !== 'string' || did.length === 0) {
+    return 'did must be a non-empty string or a number';
+  }
+  const values = r.values;
+  if (!Array.isArray(values) || values.length === 0) return 'values must be a non-empty array';
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (!isPlainObject(v)) return `values[${i}] must be an object {p, v}`;
+    if (typeof v.p !== 'number' || !Number.isInteger(v.p))
+      return `values[${i}].p must be an integer`;
+    if (typeof v.v !== 'number' || !Number.isFinite(v.v))
+      return `values[${i}].v must be a finite number`;
+  }
+  if (r.sqn !== undefined && r.sqn !== null) {
+    if (typeof r.sqn !== 'number' || !Number.isInteger(r.sqn)) return 'sqn must be an integer';
+  }
+  const ts = r.ts;
+  if (typeof ts !== 'string' || !TS_RE.test(ts) || Number.isNaN(Date.parse(ts))) {
+    return 'ts must be an ISO-8601 timestamp with an offset, e.g. 2015-04-21T23:15:00+00:00';
+  }
+  return undefined;
+}
+
+/**
+ * Validate a parsed body: an array of readings or a single reading object.
+ * All-or-nothing: the first bad reading fails the whole batch.
+ */
+export function validateReadings(body: unknown): ValidationResult {
+  const list: unknown[] = Array.isArray(body) ? body : [body];
+  if (list.length === 0) return { ok: false, index: 0, reason: 'no readings in the body' };
+  let valueCount = 0;
+  for (let i = 0; i < list.length; i++) {
+    const problem = readingProblem(list[i]);
+    if (problem !== undefined) return { ok: false, index: i, reason: problem };
+    valueCount += (list[i] as Reading).values.length;
+  }
+  return { ok: true, readings: list as Reading[], valueCount };
+}
