@@ -6,5 +6,10 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.command.js';
 import { registerDb } from './db.command.js';
+import { registerLoadtest } from './loadtest.command.js';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerDb, registerConfig];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerDb,
+  registerConfig,
+  registerLoadtest,
+];

@@ -1,0 +1,14 @@
+/**
+ * `ingest loadtest <target>`: one group; each target registers its own
+ * subcommand from its own module (frontend, dispatcher, pipeline).
+ */
+import type { Command } from 'commander';
+
+export function registerLoadtest(program: Command): void {
+  const group = program
+    .command('loadtest')
+    .description(
+      'load-test a component on this machine (loopback only, bounded in time and count)',
+    );
+  void group;
+}
