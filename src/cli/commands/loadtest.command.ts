@@ -3,6 +3,7 @@
  * subcommand from its own module (frontend, dispatcher, pipeline).
  */
 import type { Command } from 'commander';
+import { registerLoadtestFrontend } from './loadtest-frontend.command.js';
 
 export function registerLoadtest(program: Command): void {
   const group = program
@@ -10,5 +11,5 @@ export function registerLoadtest(program: Command): void {
     .description(
       'load-test a component on this machine (loopback only, bounded in time and count)',
     );
-  void group;
+  registerLoadtestFrontend(group);
 }
