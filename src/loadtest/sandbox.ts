@@ -75,36 +75,44 @@ export async function createSandbox(
       await dropDatabase(pgUrl).catch((err: unknown) =>
         logger.warn({ err: errorMessage(err) }, 'could not drop the load-test database'),
       );
-      const redis = createRedis(config.redisUrl, { failFast: false });
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(
-            cursor,
-            'MATCH',
-            `${config.redisPrefix}*`,
-            'COUNT',
-            1000,
-          );
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
-      if (queues.size) {
-        const conn = createAmqpConnection({ url: config.amqpUrl, logger });
-        try {
-          await conn.ready();
-          for (const q of queues) {
-            const ch = await conn.createChannel();
-            await ch.deleteQueue(q).catch(() => undefined);
-            await ch.close().catch(() => undefined);
-          }
-        } finally {
-          await conn.close();
-        }
-      }
+      await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
+      await deleteQueues(config.amqpUrl, queues, logger);
     },
   };
+}
+
+/** Delete every Redis key under a prefix. */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedis(redisUrl, { failFast: false });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Delete RabbitMQ queues by name (missing ones are fine). */
+export async function deleteQueues(
+  amqpUrl: string,
+  names: Iterable<string>,
+  logger: Logger,
+): Promise<void> {
+  const list = [...names];
+  if (list.length === 0) return;
+  const conn = createAmqpConnection({ url: amqpUrl, logger });
+  try {
+    await conn.ready();
+    for (const q of list) {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(q).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  } finally {
+    await conn.close();
+  }
 }

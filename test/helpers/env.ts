@@ -4,7 +4,6 @@
  * queue prefix; cleanup() drops all of them. Never the demo's defaults.
  */
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { loadConfig, type Config, type ConfigOverrides } from '../../src/core/config.js';
@@ -15,6 +14,8 @@ import {
   withDatabase,
 } from '../../src/adapters/postgres/pool.js';
 import { applyMigrations } from '../../src/adapters/postgres/migrate.js';
+import { deleteQueues, deleteRedisPrefix } from '../../src/loadtest/sandbox.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 export const PG_BASE =
   process.env.INGEST_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -72,25 +73,9 @@ export async function createTestEnv(overrides: ConfigOverrides = {}): Promise<Te
     async cleanup() {
       await pool.end().catch(() => undefined);
       await dropDatabase(pgUrl).catch(() => undefined);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteRedisPrefix(REDIS_BASE, redisPrefix);
       redis.disconnect();
-      if (queues.size) {
-        const conn = await amqp.connect(AMQP_URL);
-        try {
-          for (const q of queues) {
-            const ch = await conn.createChannel();
-            await ch.deleteQueue(q).catch(() => undefined);
-            await ch.close().catch(() => undefined);
-          }
-        } finally {
-          await conn.close().catch(() => undefined);
-        }
-      }
+      await deleteQueues(AMQP_URL, queues, silentLogger());
     },
   };
 }

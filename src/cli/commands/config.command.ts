@@ -7,14 +7,28 @@ export function registerConfig(program: Command): void {
   const cmd = program
     .command('config')
     .description('print the effective configuration (defaults < env < flags), secrets redacted')
-    .option('--json', 'print as JSON');
+    .option('--json', 'print as JSON')
+    .option('--markdown', 'print every setting as a Markdown table (env, flag, default, meaning)');
   // Every setting is accepted here, so `ingest config --pg-url ...` shows the result.
   const keys = (Object.keys(SETTINGS) as SettingKey[]).filter(
     (k) => !['dispatcherPort', 'maintainInterval', 'logLevel', 'logFormat'].includes(k),
   );
-  addSettings(cmd, keys).action((opts: { json?: boolean }) => {
+  addSettings(cmd, keys).action((opts: { json?: boolean; markdown?: boolean }) => {
     const { config } = contextFrom(cmd);
     const rows = describeConfig(config);
+    if (opts.markdown) {
+      const lines = ['| variable | flag | default | meaning |', '|---|---|---|---|'];
+      for (const k of Object.keys(SETTINGS) as SettingKey[]) {
+        const s = SETTINGS[k];
+        const def =
+          s.default === undefined ? '(unset)' : s.default === '' ? '(empty)' : `\`${s.default}\``;
+        lines.push(
+          `| \`${s.env}\` | \`--${s.flag}\` | ${def} | ${s.description.replace(/\|/g, '\\|')} |`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
     if (opts.json) return printJson(Object.fromEntries(rows.map((r) => [r.key, r.value])));
     printTable(
       ['setting', 'value', 'env'],
