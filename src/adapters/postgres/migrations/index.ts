@@ -3,10 +3,12 @@
  * new file with the next number and list it here.
  */
 import * as core from './001-core.js';
+import * as registry from './002-registry.js';
+import * as alerts from './003-alerts.js';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [core];
+export const MIGRATIONS: readonly Migration[] = [core, registry, alerts];
