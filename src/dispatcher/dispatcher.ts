@@ -1,0 +1,305 @@
+/**
+ * What the dispatcher does, apart from HTTP: claims by strategy through the
+ * registry, fifo while the maintainer heartbeat is stale, and a stop flag kept
+ * in the registry so replicas stop and start as one. No queue state lives in
+ * the process: several dispatchers on one registry behave as one.
+ */
+import type { Config } from '../core/config.js';
+import { IngestError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { QueueRegistry, Strategy } from '../registry/registry.js';
+import { displayState } from '../registry/registry.js';
+import type {
+  DispatcherStatus,
+  NextGrant,
+  QueueStatusEntry,
+  QueueStatusResponse,
+} from './client.js';
+import type { DispatcherMetrics } from './metrics.js';
+
+export interface NextRequest {
+  consumer: string;
+  release?: string;
+  lease?: string;
+  empty?: boolean;
+}
+
+export interface Dispatcher {
+  next(req: NextRequest): Promise<(NextGrant & { released?: boolean }) | null>;
+  release(queue: string, lease: string, empty?: boolean): Promise<void>;
+  renew(queue: string, lease: string): Promise<{ expiresAt: string }>;
+  pause(queue: string): Promise<void>;
+  unpause(queue: string): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  status(): Promise<QueueStatusResponse>;
+  /** Dispatcher state only (no queue list). */
+  describe(): Promise<DispatcherStatus>;
+  close(): Promise<void>;
+}
+
+export interface DispatcherDeps {
+  config: Pick<Config, 'strategy' | 'leaseTimeout' | 'heartbeatStale'>;
+  logger: Logger;
+  registry: QueueRegistry;
+  /** Time of the maintainer's last heartbeat (ms), null when none or unreadable. */
+  readHeartbeat: () => Promise<number | null>;
+  metrics?: DispatcherMetrics;
+  /** How long a read of the heartbeat and of the shared stop flag is reused (ms). */
+  cacheMs?: number;
+  /** Interval of the expired-lease sweep (ms); 0 disables it. */
+  sweepMs?: number;
+  now?: () => number;
+}
+
+/** A value refreshed in the background at most every `ttl` ms; callers never wait on a refresh after the first. */
+function cached<T>(ttl: number, load: () => Promise<T>, now: () => number) {
+  let value: T | undefined;
+  let at = -Infinity;
+  let inflight: Promise<T> | undefined;
+  function refresh(): Promise<T> {
+    inflight ??= load()
+      .then((v) => {
+        value = v;
+        at = now();
+        return v;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  }
+  return {
+    async get(): Promise<T> {
+      if (value === undefined) return refresh();
+      if (now() - at > ttl) refresh().catch(() => undefined);
+      return value;
+    },
+    set(v: T): void {
+      value = v;
+      at = now();
+    },
+    refresh,
+  };
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { config, registry, metrics } = deps;
+  const log = deps.logger.child({ component: 'dispatcher' });
+  const now = deps.now ?? Date.now;
+  const cacheMs = deps.cacheMs ?? 1_000;
+  let staleLogged: boolean | undefined;
+
+  const heartbeat = cached(
+    cacheMs,
+    async () => {
+      try {
+        return { at: await deps.readHeartbeat(), error: undefined as string | undefined };
+      } catch (err) {
+        return { at: null, error: errorMessage(err) };
+      }
+    },
+    now,
+  );
+  const stopped = cached(cacheMs, () => registry.isStopped(), now);
+
+  async function maintainer(): Promise<DispatcherStatus['maintainer']> {
+    const hb = await heartbeat.get();
+    const ageMs = hb.at === null ? null : Math.max(0, now() - hb.at);
+    const alive = ageMs !== null && ageMs <= config.heartbeatStale;
+    if (staleLogged !== !alive) {
+      // Log the switch both ways, once per change.
+      if (!alive)
+        log.warn(
+          { ageMs, staleAfterMs: config.heartbeatStale, err: hb.error, strategy: config.strategy },
+          config.strategy === 'fifo'
+            ? 'maintainer heartbeat stale'
+            : 'maintainer heartbeat stale: falling back to fifo',
+        );
+      else if (staleLogged !== undefined)
+        log.info(
+          { ageMs, strategy: config.strategy },
+          `maintainer heartbeat fresh again: using ${config.strategy}`,
+        );
+      staleLogged = !alive;
+      metrics?.fallback.set(!alive && config.strategy !== 'fifo' ? 1 : 0);
+    }
+    return {
+      alive,
+      lastHeartbeat: hb.at === null ? null : new Date(hb.at).toISOString(),
+      ageMs,
+      staleAfterMs: config.heartbeatStale,
+    };
+  }
+
+  async function effectiveStrategy(): Promise<{ strategy: Strategy; fallback: boolean }> {
+    if (config.strategy === 'fifo') {
+      await maintainer(); // keeps the stale/fresh log and gauge current
+      return { strategy: 'fifo', fallback: false };
+    }
+    const m = await maintainer();
+    return m.alive
+      ? { strategy: config.strategy, fallback: false }
+      : { strategy: 'fifo', fallback: true };
+  }
+
+  async function describe(): Promise<DispatcherStatus> {
+    const m = await maintainer();
+    const isStopped = await stopped.refresh();
+    const fallback = !m.alive && config.strategy !== 'fifo';
+    return {
+      state: isStopped ? 'stopped' : 'running',
+      strategy: config.strategy,
+      effectiveStrategy: fallback ? 'fifo' : config.strategy,
+      fallback,
+      maintainer: m,
+      leaseTimeoutMs: config.leaseTimeout,
+    };
+  }
+
+  async function releaseOrThrow(queue: string, lease: string, empty?: boolean): Promise<void> {
+    const r = await registry.release(queue, lease, { empty });
+    metrics?.releases.inc({ result: r });
+    if (r === 'not-found') throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
+    if (r === 'not-held')
+      throw new IngestError(
+        'LEASE_NOT_HELD',
+        `lease not held on queue ${queue} (expired or taken back)`,
+      );
+  }
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweepFailing = false;
+  const sweepMs = deps.sweepMs ?? 1_000;
+  if (sweepMs > 0) {
+    sweepTimer = setInterval(() => {
+      registry
+        .expireLeases()
+        .then((ids) => {
+          if (sweepFailing) log.info('lease sweep works again');
+          sweepFailing = false;
+          if (ids.length) {
+            metrics?.expired.inc(ids.length);
+            log.info({ queues: ids }, 'expired leases given back');
+          }
+        })
+        .catch((err: unknown) => {
+          if (!sweepFailing) log.warn({ err: errorMessage(err) }, 'lease sweep failed');
+          sweepFailing = true;
+        });
+    }, sweepMs);
+    sweepTimer.unref();
+  }
+
+  return {
+    async next(req) {
+      let released: boolean | undefined;
+      if (req.release !== undefined) {
+        if (req.lease === undefined)
+          throw new IngestError('VALIDATION', '"release" needs the "lease" it was handed out with');
+        // A failed release (lease lost meanwhile) must not keep the consumer from its next queue.
+        const r = await registry.release(req.release, req.lease, { empty: req.empty });
+        metrics?.releases.inc({ result: r });
+        released = r === 'released';
+        if (!released)
+          log.debug(
+            { queue: req.release, consumer: req.consumer, result: r },
+            'release with next failed',
+          );
+      }
+      if (await stopped.get()) {
+        metrics?.next.inc({ result: 'stopped' });
+        throw new IngestError('DISPATCHER_STOPPED', 'dispatcher stopped: no queues handed out', {
+          retryAfter: 1,
+        });
+      }
+      const { strategy } = await effectiveStrategy();
+      const end = metrics?.claimSeconds.startTimer({ strategy });
+      const lease = await registry.claimNext({
+        consumer: req.consumer,
+        strategy,
+        leaseMs: config.leaseTimeout,
+      });
+      end?.();
+      metrics?.next.inc({ result: lease ? 'granted' : 'empty' });
+      if (!lease) return null;
+      return {
+        queue: lease.queue,
+        lease: lease.lease,
+        expiresAt: lease.expiresAt.toISOString(),
+        ...(released === undefined ? {} : { released }),
+      };
+    },
+    release: releaseOrThrow,
+    async renew(queue, lease) {
+      const r = await registry.renew(queue, lease, config.leaseTimeout);
+      metrics?.renewals.inc({ result: r.ok ? 'renewed' : r.reason });
+      if (r.ok) return { expiresAt: r.expiresAt.toISOString() };
+      if (r.reason === 'not-found') throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
+      throw new IngestError(
+        'LEASE_NOT_HELD',
+        `lease on queue ${queue} lost (expired, paused or deleted): stop draining it`,
+      );
+    },
+    async pause(queue) {
+      if (!(await registry.pause(queue)))
+        throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
+      log.info({ queue }, 'queue paused');
+    },
+    async unpause(queue) {
+      if (!(await registry.unpause(queue)))
+        throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
+      log.info({ queue }, 'queue unpaused');
+    },
+    async stop() {
+      await registry.setStopped(true);
+      stopped.set(true);
+      metrics?.stopped.set(1);
+      log.warn('dispatcher stopped: no queues handed out until start');
+    },
+    async start() {
+      await registry.setStopped(false);
+      stopped.set(false);
+      metrics?.stopped.set(0);
+      log.info('dispatcher started: handing out queues');
+    },
+    describe,
+    async status() {
+      const [dispatcher, entries] = await Promise.all([describe(), registry.list()]);
+      const t = now();
+      const queues: QueueStatusEntry[] = entries.map((e) => ({
+        id: e.id,
+        state: displayState(e),
+        registryState: e.state,
+        deleted: e.deleted,
+        messageCount: e.messageCount,
+        readyCount: e.readyCount,
+        unackedCount: e.unackedCount,
+        hasMessages: e.hasMessages,
+        consumer: e.consumer,
+        leasedAt: e.leasedAt?.toISOString() ?? null,
+        leaseExpiresAt: e.leaseExpiresAt?.toISOString() ?? null,
+        lastDeliveredAt: e.lastDeliveredAt?.toISOString() ?? null,
+        countedAt: e.countedAt?.toISOString() ?? null,
+        deletedAt: e.deletedAt?.toISOString() ?? null,
+        updatedAt: e.updatedAt.toISOString(),
+      }));
+      return {
+        dispatcher,
+        queues,
+        totals: {
+          queues: queues.length,
+          busy: queues.filter((q) => q.state === 'busy').length,
+          paused: queues.filter((q) => q.state === 'paused').length,
+          deleted: queues.filter((q) => q.deleted).length,
+          messages: queues.reduce((a, q) => a + q.messageCount, 0),
+        },
+        generatedAt: new Date(t).toISOString(),
+      };
+    },
+    async close() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      sweepTimer = undefined;
+    },
+  };
+}

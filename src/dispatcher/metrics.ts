@@ -1,0 +1,58 @@
+/** Prometheus metrics of the dispatcher. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface DispatcherMetrics {
+  next: Counter<'result'>;
+  releases: Counter<'result'>;
+  renewals: Counter<'result'>;
+  expired: Counter;
+  claimSeconds: Histogram<'strategy'>;
+  fallback: Gauge;
+  stopped: Gauge;
+}
+
+export function createDispatcherMetrics(registry: Registry): DispatcherMetrics {
+  const registers = [registry];
+  return {
+    next: new Counter({
+      name: 'ingest_dispatcher_next_total',
+      help: 'POST /queue/next answers by result (granted, empty, stopped)',
+      labelNames: ['result'],
+      registers,
+    }),
+    releases: new Counter({
+      name: 'ingest_dispatcher_releases_total',
+      help: 'releases by result (released, not-held, not-found)',
+      labelNames: ['result'],
+      registers,
+    }),
+    renewals: new Counter({
+      name: 'ingest_dispatcher_renewals_total',
+      help: 'lease renewals by result (renewed, not-held, not-found)',
+      labelNames: ['result'],
+      registers,
+    }),
+    expired: new Counter({
+      name: 'ingest_dispatcher_expired_leases_total',
+      help: 'leases given back by the dispatcher sweep because they expired',
+      registers,
+    }),
+    claimSeconds: new Histogram({
+      name: 'ingest_dispatcher_claim_seconds',
+      help: 'time of one registry claim',
+      labelNames: ['strategy'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers,
+    }),
+    fallback: new Gauge({
+      name: 'ingest_dispatcher_fifo_fallback',
+      help: '1 while the maintainer heartbeat is stale and messages-first falls back to fifo',
+      registers,
+    }),
+    stopped: new Gauge({
+      name: 'ingest_dispatcher_stopped',
+      help: '1 after POST /stop on this dispatcher (the flag is shared through the registry)',
+      registers,
+    }),
+  };
+}

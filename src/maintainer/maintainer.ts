@@ -1,0 +1,322 @@
+/**
+ * `ingest maintain`: keeps the queue registry true. Each pass runs five steps,
+ * each logged and counted, and a failing step does not stop the others:
+ *  1. accounts -> registry entries + durable RabbitMQ queues (inactive/removed: flagged deleted)
+ *  2. message counts (management API when reachable, checkQueue otherwise)
+ *  3. expired leases back to idle
+ *  4. deleted queues removed from RabbitMQ when empty (or after the grace period), then from the registry
+ *  5. heartbeat (only after fresh counts: it tells the dispatcher the counts can be trusted)
+ */
+import { accountQueueName, type Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { backoffDelay } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { QueueCount, QueueEntry, QueueRegistry } from '../registry/registry.js';
+import type { MaintainerMetrics } from './metrics.js';
+import type { AccountSource, HeartbeatWriter, QueueBroker } from './ports.js';
+import type { ManagementApi, ManagementQueue } from './rabbitmq-management.js';
+
+export type StepName = 'accounts' | 'counts' | 'leases' | 'deletions' | 'heartbeat';
+
+export interface PassReport {
+  startedAt: string;
+  durationMs: number;
+  ok: boolean;
+  accounts: {
+    active: number;
+    created: string[];
+    restored: string[];
+    deleted: string[];
+    asserted: number;
+  };
+  counts: { source: 'management' | 'checkQueue' | 'none'; counted: number; missing: string[] };
+  leases: { expired: string[] };
+  deletions: {
+    removed: string[];
+    waiting: Array<{ id: string; messages: number; reason: string }>;
+    forced: Array<{ id: string; leftover: number }>;
+  };
+  heartbeat: { written: boolean };
+  errors: Array<{ step: StepName; error: string }>;
+}
+
+export interface MaintainerDeps {
+  config: Pick<
+    Config,
+    'queuePrefix' | 'leaseTimeout' | 'deleteGrace' | 'maintainInterval' | 'managementUrl'
+  >;
+  logger: Logger;
+  registry: QueueRegistry;
+  accounts: AccountSource;
+  broker: QueueBroker;
+  heartbeat: HeartbeatWriter;
+  /** Absent or unreachable: counts come from checkQueue. */
+  management?: ManagementApi;
+  metrics?: MaintainerMetrics;
+  /** Extra cleanups run by close() (the convenience builder closes what it created). */
+  onClose?: () => Promise<void>;
+  now?: () => number;
+}
+
+export interface Maintainer {
+  runOnce(): Promise<PassReport>;
+  /** Passes every config.maintainInterval until close(). */
+  start(): void;
+  close(): Promise<void>;
+}
+
+function emptyReport(now: number): PassReport {
+  return {
+    startedAt: new Date(now).toISOString(),
+    durationMs: 0,
+    ok: true,
+    accounts: { active: 0, created: [], restored: [], deleted: [], asserted: 0 },
+    counts: { source: 'none', counted: 0, missing: [] },
+    leases: { expired: [] },
+    deletions: { removed: [], waiting: [], forced: [] },
+    heartbeat: { written: false },
+    errors: [],
+  };
+}
+
+export function createMaintainer(deps: MaintainerDeps): Maintainer {
+  const { config, registry, broker, metrics } = deps;
+  const log = deps.logger.child({ component: 'maintainer' });
+  const now = deps.now ?? Date.now;
+  const asserted = new Set<string>();
+  const queueName = (id: string): string => accountQueueName(config, id);
+  let managementUp: boolean | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<PassReport> | undefined;
+  let closing: Promise<void> | undefined;
+  let failures = 0;
+
+  async function assertQueues(ids: readonly string[], report: PassReport): Promise<void> {
+    for (const id of ids) {
+      if (asserted.has(id)) continue;
+      await broker.assertQueue(queueName(id));
+      asserted.add(id);
+      report.accounts.asserted += 1;
+    }
+  }
+
+  async function stepAccounts(report: PassReport): Promise<void> {
+    const active = await deps.accounts.listActive();
+    const sync = await registry.upsertFromAccounts(active);
+    for (const id of sync.deleted) asserted.delete(id);
+    report.accounts = { ...report.accounts, active: active.length, ...sync };
+    await assertQueues(active, report);
+    metrics?.queuesCreated.inc(sync.created.length);
+    metrics?.queuesFlaggedDeleted.inc(sync.deleted.length);
+    log.info(
+      {
+        active: active.length,
+        created: sync.created.length,
+        restored: sync.restored.length,
+        deleted: sync.deleted,
+        asserted: report.accounts.asserted,
+      },
+      'step 1: accounts -> queues',
+    );
+  }
+
+  async function managementQueues(): Promise<Map<string, ManagementQueue> | undefined> {
+    if (!deps.management) return undefined;
+    try {
+      const list = await deps.management.queues(config.queuePrefix);
+      if (managementUp !== true)
+        log.info({ url: deps.management.url }, 'counting with the RabbitMQ management API');
+      managementUp = true;
+      return new Map(list.map((q) => [q.name, q]));
+    } catch (err) {
+      if (managementUp !== false)
+        log.info(
+          { err: errorMessage(err) },
+          'RabbitMQ management API unreachable: counting with checkQueue (ready only)',
+        );
+      managementUp = false;
+      return undefined;
+    }
+  }
+
+  async function stepCounts(entries: QueueEntry[], report: PassReport): Promise<void> {
+    const mgmt = await managementQueues();
+    const counts: QueueCount[] = [];
+    const missing: string[] = [];
+    for (const e of entries) {
+      const name = queueName(e.id);
+      let c: { ready: number; unacked: number } | undefined;
+      if (mgmt) {
+        const q = mgmt.get(name);
+        c = q && { ready: q.ready, unacked: q.unacked };
+      } else {
+        const d = await broker.depth(name);
+        // checkQueue reports ready messages only.
+        c = d && { ready: d.ready, unacked: 0 };
+      }
+      if (!c) {
+        missing.push(e.id);
+        if (!e.deleted) asserted.delete(e.id);
+        continue;
+      }
+      counts.push({ id: e.id, ...c });
+    }
+    // A live account's queue that vanished (deleted by hand, broker reset) is declared again.
+    const relive = missing.filter((id) => entries.find((e) => e.id === id && !e.deleted));
+    if (relive.length) await assertQueues(relive, report);
+    await registry.updateCounts(counts);
+    report.counts = { source: mgmt ? 'management' : 'checkQueue', counted: counts.length, missing };
+    metrics?.messages.set(counts.reduce((a, c) => a + c.ready + c.unacked, 0));
+    log.info(
+      {
+        source: report.counts.source,
+        counted: counts.length,
+        missing,
+        withMessages: counts.filter((c) => c.ready > 0).length,
+      },
+      'step 2: message counts',
+    );
+  }
+
+  async function stepLeases(report: PassReport): Promise<void> {
+    const expired = await registry.expireLeases({ maxAgeMs: config.leaseTimeout });
+    report.leases.expired = expired;
+    metrics?.leasesExpired.inc(expired.length);
+    if (expired.length) log.warn({ queues: expired }, 'step 3: expired leases back to idle');
+    else log.info({ expired: 0 }, 'step 3: expired leases');
+  }
+
+  async function stepDeletions(entries: QueueEntry[], report: PassReport): Promise<void> {
+    const t = now();
+    for (const e of entries.filter((x) => x.deleted)) {
+      const name = queueName(e.id);
+      if (e.leaseId && e.leaseExpiresAt && e.leaseExpiresAt.getTime() > t) {
+        report.deletions.waiting.push({ id: e.id, messages: e.messageCount, reason: 'leased' });
+        continue;
+      }
+      const graceOver = e.deletedAt !== null && t - e.deletedAt.getTime() >= config.deleteGrace;
+      const r = await broker.deleteQueue(name, { ifEmpty: !graceOver });
+      if (!r.deleted) {
+        report.deletions.waiting.push({ id: e.id, messages: r.messages, reason: 'not empty' });
+        continue;
+      }
+      if (graceOver && r.messages > 0) {
+        report.deletions.forced.push({ id: e.id, leftover: r.messages });
+        log.warn(
+          { queue: name, leftover: r.messages, graceMs: config.deleteGrace },
+          'deleted account queue removed after the grace period with messages left in it',
+        );
+      }
+      await registry.remove(e.id);
+      asserted.delete(e.id);
+      report.deletions.removed.push(e.id);
+    }
+    metrics?.queuesRemoved.inc(report.deletions.removed.length);
+    log.info(
+      {
+        removed: report.deletions.removed,
+        waiting: report.deletions.waiting,
+        forced: report.deletions.forced,
+      },
+      'step 4: deleted queues',
+    );
+  }
+
+  async function pass(): Promise<PassReport> {
+    const started = now();
+    const report = emptyReport(started);
+    const step = async (name: StepName, fn: () => Promise<void>): Promise<boolean> => {
+      const end = metrics?.stepSeconds.startTimer({ step: name });
+      try {
+        await fn();
+        metrics?.steps.inc({ step: name, result: 'ok' });
+        return true;
+      } catch (err) {
+        report.errors.push({ step: name, error: errorMessage(err) });
+        metrics?.steps.inc({ step: name, result: 'error' });
+        log.error({ step: name, err: errorMessage(err) }, `step ${name} failed`);
+        return false;
+      } finally {
+        end?.();
+      }
+    };
+    await step('accounts', () => stepAccounts(report));
+    let entries: QueueEntry[] = [];
+    const listed = await step('counts', async () => {
+      entries = await registry.list();
+      await stepCounts(entries, report);
+    });
+    await step('leases', () => stepLeases(report));
+    // Listed again: step 3 may have just freed leases of deleted queues.
+    await step('deletions', async () => stepDeletions(await registry.list(), report));
+    if (listed) {
+      await step('heartbeat', async () => {
+        await deps.heartbeat.write();
+        report.heartbeat.written = true;
+        log.info('step 5: heartbeat');
+      });
+    } else {
+      log.warn('step 5: heartbeat withheld (counts are not fresh)');
+    }
+    report.ok = report.errors.length === 0;
+    report.durationMs = now() - started;
+    metrics?.passes.inc({ result: report.ok ? 'ok' : 'error' });
+    log.info(
+      { ok: report.ok, durationMs: report.durationMs, errors: report.errors.length },
+      'pass done',
+    );
+    return report;
+  }
+
+  function runOnce(): Promise<PassReport> {
+    // Never two passes at once in one process (start() and an explicit runOnce()).
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(delay: number): void {
+    if (closing) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void runOnce().then(
+        (r) => {
+          if (r.ok && failures > 0)
+            log.info({ after: failures }, 'maintainer passes succeed again');
+          failures = r.ok ? 0 : failures + 1;
+          schedule(
+            failures === 0
+              ? config.maintainInterval
+              : Math.min(
+                  config.maintainInterval,
+                  backoffDelay(failures, 500, config.maintainInterval),
+                ),
+          );
+        },
+        (err: unknown) => {
+          failures += 1;
+          log.error({ err: errorMessage(err) }, 'maintainer pass crashed');
+          schedule(config.maintainInterval);
+        },
+      );
+    }, delay);
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (timer || closing) return;
+      schedule(0);
+    },
+    close() {
+      closing ??= (async () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        await running?.catch(() => undefined);
+        await deps.onClose?.();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * What the maintainer needs from the outside, named by what it does, with the
+ * adapters that serve them from PostgreSQL, RabbitMQ and Redis.
+ */
+import type { Channel } from 'amqplib';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
+import { assertAccountQueue, type QueueType } from '../adapters/rabbitmq/topology.js';
+import type { Config } from '../core/config.js';
+import { writeHeartbeat } from './heartbeat.js';
+
+export interface AccountSource {
+  /** Ids of accounts that are active (an inactive or removed account's queue is deleted). */
+  listActive(): Promise<string[]>;
+}
+
+export interface QueueBroker {
+  assertQueue(name: string): Promise<void>;
+  /** Ready messages and consumers, or undefined when the queue does not exist. */
+  depth(name: string): Promise<{ ready: number; consumers: number } | undefined>;
+  /** Delete a queue; with ifEmpty the broker refuses when it holds messages (returns false). */
+  deleteQueue(
+    name: string,
+    opts: { ifEmpty: boolean },
+  ): Promise<{ deleted: boolean; messages: number }>;
+  close(): Promise<void>;
+}
+
+export interface HeartbeatWriter {
+  write(): Promise<void>;
+}
+
+export function createAccountSource(pool: pg.Pool): AccountSource {
+  return {
+    async listActive() {
+      const r = await pool.query<{ id: string }>(
+        'SELECT id FROM accounts WHERE active ORDER BY id',
+      );
+      return r.rows.map((x) => x.id);
+    },
+  };
+}
+
+function amqpCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** One channel, re-opened after the broker closes it (a 404 or 406 closes the channel). */
+export function createQueueBroker(conn: AmqpConnection, queueType: QueueType): QueueBroker {
+  let ch: Channel | undefined;
+  async function channel(): Promise<Channel> {
+    if (ch) return ch;
+    const c = await conn.createChannel();
+    c.on('close', () => {
+      if (ch === c) ch = undefined;
+    });
+    ch = c;
+    return c;
+  }
+  function drop(c: Channel): void {
+    if (ch === c) ch = undefined;
+  }
+  async function depth(name: string): Promise<{ ready: number; consumers: number } | undefined> {
+    const c = await channel();
+    try {
+      const q = await c.checkQueue(name);
+      return { ready: q.messageCount, consumers: q.consumerCount };
+    } catch (err) {
+      drop(c);
+      if (amqpCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+  return {
+    depth,
+    async assertQueue(name) {
+      const c = await channel();
+      try {
+        await assertAccountQueue(c, name, queueType);
+      } catch (err) {
+        drop(c);
+        throw err;
+      }
+    },
+    async deleteQueue(name, opts) {
+      const c = await channel();
+      try {
+        const r = await c.deleteQueue(name, { ifEmpty: opts.ifEmpty });
+        return { deleted: true, messages: r.messageCount };
+      } catch (err) {
+        drop(c);
+        // 406 PRECONDITION_FAILED: not empty; 404: already gone.
+        if (amqpCode(err) === 406) {
+          const d = await depth(name);
+          return { deleted: false, messages: d?.ready ?? 0 };
+        }
+        if (amqpCode(err) === 404) return { deleted: true, messages: 0 };
+        throw err;
+      }
+    },
+    async close() {
+      const c = ch;
+      ch = undefined;
+      if (c) await c.close().catch(() => undefined);
+    },
+  };
+}
+
+export function createHeartbeatWriter(
+  redis: Redis,
+  config: Pick<Config, 'redisPrefix' | 'heartbeatStale'>,
+): HeartbeatWriter {
+  return { write: () => writeHeartbeat(redis, config) };
+}

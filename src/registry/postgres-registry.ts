@@ -1,0 +1,285 @@
+/**
+ * The queue registry in PostgreSQL. A claim is one prepared statement: pick
+ * the first idle queue in strategy order with FOR UPDATE SKIP LOCKED and mark
+ * it busy, so concurrent claimers (and dispatcher replicas) never get the same
+ * queue and never wait on each other.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { createPgPool } from '../adapters/postgres/pool.js';
+import { IngestError, errorMessage } from '../core/errors.js';
+import type {
+  AccountSync,
+  ClaimRequest,
+  Lease,
+  QueueCount,
+  QueueEntry,
+  QueueRegistry,
+  ReleaseResult,
+  RenewResult,
+  Strategy,
+} from './registry.js';
+
+const ORDER: Record<Strategy, string> = {
+  fifo: 'last_delivered_at NULLS FIRST, id',
+  'messages-first': 'has_messages DESC, last_delivered_at NULLS FIRST, id',
+};
+
+function claimSql(strategy: Strategy): string {
+  return `UPDATE queue_registry q
+     SET state = 'busy', consumer = $1, lease_id = $2, leased_at = now(),
+         lease_expires_at = now() + $3 * interval '1 millisecond',
+         last_delivered_at = now(), updated_at = now()
+    FROM (SELECT id FROM queue_registry
+           WHERE state = 'idle' AND NOT deleted
+           ORDER BY ${ORDER[strategy]}
+           LIMIT 1 FOR UPDATE SKIP LOCKED) c
+   WHERE q.id = c.id
+  RETURNING q.id, q.lease_expires_at`;
+}
+
+/** The statements, by name, so the raw-ceiling load test issues exactly the same SQL. */
+export const REGISTRY_SQL = {
+  claimFifo: claimSql('fifo'),
+  claimMessagesFirst: claimSql('messages-first'),
+  release: `UPDATE queue_registry
+     SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
+         consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
+         has_messages = CASE WHEN $3::boolean THEN false ELSE true END,
+         updated_at = now()
+   WHERE id = $1 AND lease_id = $2
+  RETURNING id`,
+  renew: `UPDATE queue_registry
+     SET lease_expires_at = now() + $3 * interval '1 millisecond', leased_at = now(), updated_at = now()
+   WHERE id = $1 AND lease_id = $2 AND state = 'busy' AND NOT deleted
+  RETURNING lease_expires_at`,
+} as const;
+
+interface Row {
+  id: string;
+  state: QueueEntry['state'];
+  deleted: boolean;
+  deleted_at: Date | null;
+  message_count: number;
+  ready_count: number;
+  unacked_count: number;
+  has_messages: boolean;
+  consumer: string | null;
+  lease_id: string | null;
+  leased_at: Date | null;
+  lease_expires_at: Date | null;
+  last_delivered_at: Date | null;
+  counted_at: Date | null;
+  updated_at: Date;
+}
+
+function toEntry(r: Row): QueueEntry {
+  return {
+    id: r.id,
+    state: r.state,
+    deleted: r.deleted,
+    deletedAt: r.deleted_at,
+    messageCount: Number(r.message_count),
+    readyCount: Number(r.ready_count),
+    unackedCount: Number(r.unacked_count),
+    hasMessages: r.has_messages,
+    consumer: r.consumer,
+    leaseId: r.lease_id,
+    leasedAt: r.leased_at,
+    leaseExpiresAt: r.lease_expires_at,
+    lastDeliveredAt: r.last_delivered_at,
+    countedAt: r.counted_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface PostgresRegistryOptions {
+  url: string;
+  /** Connections; a dispatcher wants about as many as concurrent consumers. */
+  poolSize?: number;
+  application?: string;
+}
+
+export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegistry {
+  const pool = createPgPool(opts.url, {
+    max: opts.poolSize ?? 20,
+    application: opts.application ?? 'ingest-registry',
+  });
+  let closing: Promise<void> | undefined;
+
+  async function run<R extends pg.QueryResultRow>(
+    name: string | undefined,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(name ? { name, text, values } : { text, values });
+    } catch (err) {
+      // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
+        throw err;
+      throw new IngestError('DATABASE_UNAVAILABLE', `registry database: ${errorMessage(err)}`, {
+        cause: err,
+        retryAfter: 1,
+      });
+    }
+  }
+
+  async function exists(id: string): Promise<boolean> {
+    const r = await run('registry-exists', 'SELECT 1 FROM queue_registry WHERE id = $1', [id]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  return {
+    backend: 'postgres',
+    async claimNext(req: ClaimRequest): Promise<Lease | null> {
+      const lease = randomUUID();
+      const name = req.strategy === 'fifo' ? 'registry-claim-fifo' : 'registry-claim-mf';
+      const sql =
+        req.strategy === 'fifo' ? REGISTRY_SQL.claimFifo : REGISTRY_SQL.claimMessagesFirst;
+      const r = await run<{ id: string; lease_expires_at: Date }>(name, sql, [
+        req.consumer,
+        lease,
+        req.leaseMs,
+      ]);
+      const row = r.rows[0];
+      return row ? { queue: row.id, lease, expiresAt: row.lease_expires_at } : null;
+    },
+    async release(queue, lease, o = {}): Promise<ReleaseResult> {
+      const r = await run('registry-release', REGISTRY_SQL.release, [
+        queue,
+        lease,
+        o.empty === true,
+      ]);
+      if (r.rowCount) return 'released';
+      return (await exists(queue)) ? 'not-held' : 'not-found';
+    },
+    async renew(queue, lease, leaseMs): Promise<RenewResult> {
+      const r = await run<{ lease_expires_at: Date }>('registry-renew', REGISTRY_SQL.renew, [
+        queue,
+        lease,
+        leaseMs,
+      ]);
+      const row = r.rows[0];
+      if (row) return { ok: true, expiresAt: row.lease_expires_at };
+      return { ok: false, reason: (await exists(queue)) ? 'not-held' : 'not-found' };
+    },
+    async pause(queue) {
+      const r = await run(
+        undefined,
+        `UPDATE queue_registry SET state = 'paused', updated_at = now() WHERE id = $1 RETURNING id`,
+        [queue],
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
+    async unpause(queue) {
+      // A consumer still inside its lease keeps the queue: it must not be handed out twice.
+      const r = await run(
+        undefined,
+        `UPDATE queue_registry
+            SET state = CASE WHEN state <> 'paused' THEN state
+                             WHEN lease_id IS NOT NULL AND lease_expires_at > now() THEN 'busy'
+                             ELSE 'idle' END,
+                consumer = CASE WHEN lease_expires_at > now() THEN consumer END,
+                lease_id = CASE WHEN lease_expires_at > now() THEN lease_id END,
+                leased_at = CASE WHEN lease_expires_at > now() THEN leased_at END,
+                lease_expires_at = CASE WHEN lease_expires_at > now() THEN lease_expires_at END,
+                updated_at = now()
+          WHERE id = $1 RETURNING id`,
+        [queue],
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
+    async markDeleted(queues) {
+      const r = await run<{ id: string }>(
+        undefined,
+        `UPDATE queue_registry SET deleted = true, deleted_at = now(), updated_at = now()
+          WHERE id = ANY($1::text[]) AND NOT deleted RETURNING id`,
+        [queues],
+      );
+      return r.rows.map((x) => x.id);
+    },
+    async upsertFromAccounts(activeIds): Promise<AccountSync> {
+      const up = await run<{ id: string; inserted: boolean }>(
+        undefined,
+        `INSERT INTO queue_registry (id) SELECT unnest($1::text[])
+         ON CONFLICT (id) DO UPDATE SET deleted = false, deleted_at = NULL, updated_at = now()
+           WHERE queue_registry.deleted
+         RETURNING id, (xmax = 0) AS inserted`,
+        [activeIds],
+      );
+      const del = await run<{ id: string }>(
+        undefined,
+        `UPDATE queue_registry SET deleted = true, deleted_at = now(), updated_at = now()
+          WHERE NOT deleted AND NOT (id = ANY($1::text[])) RETURNING id`,
+        [activeIds],
+      );
+      return {
+        created: up.rows.filter((x) => x.inserted).map((x) => x.id),
+        restored: up.rows.filter((x) => !x.inserted).map((x) => x.id),
+        deleted: del.rows.map((x) => x.id),
+      };
+    },
+    async updateCounts(counts: readonly QueueCount[]) {
+      if (counts.length === 0) return 0;
+      const r = await run(
+        undefined,
+        `UPDATE queue_registry q
+            SET ready_count = u.ready, unacked_count = u.unacked,
+                message_count = u.ready + u.unacked, has_messages = u.ready > 0,
+                counted_at = now(), updated_at = now()
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, ready, unacked)
+          WHERE q.id = u.id`,
+        [counts.map((c) => c.id), counts.map((c) => c.ready), counts.map((c) => c.unacked)],
+      );
+      return r.rowCount ?? 0;
+    },
+    async expireLeases(o = {}) {
+      const r = await run<{ id: string }>(
+        undefined,
+        `UPDATE queue_registry
+            SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
+                consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
+                updated_at = now()
+          WHERE lease_id IS NOT NULL
+            AND (lease_expires_at <= now()
+                 OR ($1::bigint IS NOT NULL AND leased_at <= now() - $1 * interval '1 millisecond'))
+          RETURNING id`,
+        [o.maxAgeMs ?? null],
+      );
+      return r.rows.map((x) => x.id);
+    },
+    async list() {
+      const r = await run<Row>(undefined, 'SELECT * FROM queue_registry ORDER BY id');
+      return r.rows.map(toEntry);
+    },
+    async get(queue) {
+      const r = await run<Row>(undefined, 'SELECT * FROM queue_registry WHERE id = $1', [queue]);
+      return r.rows[0] ? toEntry(r.rows[0]) : null;
+    },
+    async remove(queue) {
+      const r = await run(undefined, 'DELETE FROM queue_registry WHERE id = $1', [queue]);
+      return (r.rowCount ?? 0) > 0;
+    },
+    async setStopped(stopped) {
+      await run(
+        undefined,
+        `INSERT INTO dispatcher_control (id, stopped) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET stopped = $1, updated_at = now()`,
+        [stopped],
+      );
+    },
+    async isStopped() {
+      const r = await run<{ stopped: boolean }>(
+        'registry-stopped',
+        'SELECT stopped FROM dispatcher_control WHERE id = 1',
+      );
+      return r.rows[0]?.stopped ?? false;
+    },
+    close() {
+      closing ??= pool.end().catch(() => undefined);
+      return closing;
+    },
+  };
+}

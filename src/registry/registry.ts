@@ -1,0 +1,89 @@
+/**
+ * The queue-registry port (DESIGN §4): per account queue, its state, lease and
+ * message counts. Operations are named after what the dispatcher and the
+ * maintainer do; the PostgreSQL and MongoDB backends own their connections.
+ */
+import type { DisplayState, Strategy } from '../dispatcher/client.js';
+
+export type { DisplayState, Strategy };
+export type RegistryState = 'idle' | 'busy' | 'paused';
+
+export interface QueueEntry {
+  id: string;
+  state: RegistryState;
+  deleted: boolean;
+  deletedAt: Date | null;
+  messageCount: number;
+  readyCount: number;
+  unackedCount: number;
+  hasMessages: boolean;
+  consumer: string | null;
+  leaseId: string | null;
+  leasedAt: Date | null;
+  leaseExpiresAt: Date | null;
+  lastDeliveredAt: Date | null;
+  countedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface Lease {
+  queue: string;
+  lease: string;
+  expiresAt: Date;
+}
+
+export type ReleaseResult = 'released' | 'not-found' | 'not-held';
+export type RenewResult =
+  { ok: true; expiresAt: Date } | { ok: false; reason: 'not-found' | 'not-held' };
+
+export interface ClaimRequest {
+  consumer: string;
+  strategy: Strategy;
+  leaseMs: number;
+}
+
+export interface QueueCount {
+  id: string;
+  ready: number;
+  unacked: number;
+}
+
+export interface AccountSync {
+  created: string[];
+  restored: string[];
+  deleted: string[];
+}
+
+export interface QueueRegistry {
+  readonly backend: 'postgres' | 'mongodb';
+  /** Atomically hand the next claimable queue to a consumer, or null. */
+  claimNext(req: ClaimRequest): Promise<Lease | null>;
+  /** Give a queue back; `empty` records that the consumer found it drained. */
+  release(queue: string, lease: string, opts?: { empty?: boolean }): Promise<ReleaseResult>;
+  renew(queue: string, lease: string, leaseMs: number): Promise<RenewResult>;
+  /** false: unknown queue. */
+  pause(queue: string): Promise<boolean>;
+  unpause(queue: string): Promise<boolean>;
+  markDeleted(queues: readonly string[]): Promise<string[]>;
+  /** Entries for these active accounts (created or un-deleted); every other entry flagged deleted. */
+  upsertFromAccounts(activeIds: readonly string[]): Promise<AccountSync>;
+  updateCounts(counts: readonly QueueCount[]): Promise<number>;
+  /** Busy/paused leases past their expiry (or older than maxAgeMs since the last claim/renew) are dropped. */
+  expireLeases(opts?: { maxAgeMs?: number }): Promise<string[]>;
+  list(): Promise<QueueEntry[]>;
+  get(queue: string): Promise<QueueEntry | null>;
+  remove(queue: string): Promise<boolean>;
+  /** Shared stop flag, so several dispatcher replicas stop and start as one. */
+  setStopped(stopped: boolean): Promise<void>;
+  isStopped(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function displayState(
+  e: Pick<QueueEntry, 'deleted' | 'state' | 'hasMessages'>,
+): DisplayState {
+  if (e.deleted) return 'deleted';
+  if (e.state === 'paused') return 'paused';
+  if (e.state === 'busy') return 'busy';
+  return e.hasMessages ? 'idle' : 'empty';
+}

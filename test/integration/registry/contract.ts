@@ -1,0 +1,256 @@
+/**
+ * The registry contract, run against every backend: the same behaviour from
+ * PostgreSQL and MongoDB. `make` opens two independent clients on one fresh store.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { QueueRegistry, Strategy } from '../../../src/registry/registry.js';
+import { displayState } from '../../../src/registry/registry.js';
+
+export interface ContractStore {
+  a: QueueRegistry;
+  b: QueueRegistry;
+  cleanup(): Promise<void>;
+}
+
+const LEASE = 30_000;
+
+async function reset(r: QueueRegistry, ids: string[]): Promise<void> {
+  for (const e of await r.list()) await r.remove(e.id);
+  await r.upsertFromAccounts(ids);
+  await r.setStopped(false);
+}
+
+async function claimAll(r: QueueRegistry, strategy: Strategy, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const l = await r.claimNext({ consumer: 'c', strategy, leaseMs: LEASE });
+    if (!l) break;
+    out.push(l.queue);
+  }
+  return out;
+}
+
+export function registryContract(make: () => Promise<ContractStore>): void {
+  let store: ContractStore;
+  let r: QueueRegistry;
+  beforeAll(async () => {
+    store = await make();
+    r = store.a;
+  });
+  afterAll(async () => {
+    await store?.cleanup();
+  });
+
+  describe('accounts -> entries', () => {
+    it('creates, flags deleted, restores', async () => {
+      await reset(r, []);
+      const first = await r.upsertFromAccounts(['A1', 'A2', 'A3']);
+      expect(first.created.sort()).toEqual(['A1', 'A2', 'A3']);
+      expect(first.deleted).toEqual([]);
+      const again = await r.upsertFromAccounts(['A1', 'A2', 'A3']);
+      expect(again).toEqual({ created: [], restored: [], deleted: [] });
+      const gone = await r.upsertFromAccounts(['A1', 'A3']);
+      expect(gone.deleted).toEqual(['A2']);
+      const a2 = await r.get('A2');
+      expect(a2?.deleted).toBe(true);
+      expect(a2?.deletedAt).toBeInstanceOf(Date);
+      expect(displayState(a2!)).toBe('deleted');
+      const back = await r.upsertFromAccounts(['A1', 'A2', 'A3']);
+      expect(back.restored).toEqual(['A2']);
+      expect((await r.get('A2'))?.deleted).toBe(false);
+      expect(await r.markDeleted(['A3', 'NOPE'])).toEqual(['A3']);
+      expect((await r.list()).map((e) => e.id)).toEqual(['A1', 'A2', 'A3']);
+    });
+  });
+
+  describe('claims', () => {
+    it('fifo: never-served first, then the one served longest ago', async () => {
+      await reset(r, ['Q1', 'Q2', 'Q3']);
+      const order = await claimAll(r, 'fifo', 3);
+      expect(order).toEqual(['Q1', 'Q2', 'Q3']);
+      expect(await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE })).toBeNull();
+      const q2 = (await r.get('Q2'))!;
+      expect(await r.release('Q2', q2.leaseId!)).toBe('released');
+      await delay(5);
+      const q1 = (await r.get('Q1'))!;
+      expect(await r.release('Q1', q1.leaseId!)).toBe('released');
+      // Served = handed out: Q1 went out before Q2, whatever order they came back in.
+      expect(await claimAll(r, 'fifo', 2)).toEqual(['Q1', 'Q2']);
+      const again = (await r.get('Q3'))!;
+      await r.release('Q3', again.leaseId!);
+      expect(await claimAll(r, 'fifo', 1)).toEqual(['Q3']);
+    });
+
+    it('messages-first: queues with messages first, known-empty last', async () => {
+      await reset(r, ['M1', 'M2', 'M3']);
+      await r.updateCounts([
+        { id: 'M1', ready: 0, unacked: 0 },
+        { id: 'M2', ready: 5, unacked: 1 },
+        { id: 'M3', ready: 0, unacked: 0 },
+      ]);
+      const m2 = (await r.get('M2'))!;
+      expect(m2).toMatchObject({
+        messageCount: 6,
+        readyCount: 5,
+        unackedCount: 1,
+        hasMessages: true,
+      });
+      expect(displayState((await r.get('M1'))!)).toBe('empty');
+      expect(await claimAll(r, 'messages-first', 3)).toEqual(['M2', 'M1', 'M3']);
+    });
+
+    it('a claimed queue is busy with consumer and lease until released', async () => {
+      await reset(r, ['B1']);
+      const l = (await r.claimNext({ consumer: 'worker-7', strategy: 'fifo', leaseMs: LEASE }))!;
+      expect(l.queue).toBe('B1');
+      expect(l.expiresAt.getTime()).toBeGreaterThan(Date.now() + LEASE - 5_000);
+      const e = (await r.get('B1'))!;
+      expect(e).toMatchObject({ state: 'busy', consumer: 'worker-7', leaseId: l.lease });
+      expect(displayState(e)).toBe('busy');
+      expect(await r.release('B1', 'wrong-lease')).toBe('not-held');
+      expect(await r.release('NOPE', l.lease)).toBe('not-found');
+      expect(await r.release('B1', l.lease, { empty: true })).toBe('released');
+      const after = (await r.get('B1'))!;
+      expect(after).toMatchObject({
+        state: 'idle',
+        consumer: null,
+        leaseId: null,
+        hasMessages: false,
+      });
+      expect(displayState(after)).toBe('empty');
+      expect(await r.release('B1', l.lease)).toBe('not-held');
+    });
+
+    it('renew extends a held lease; not when lost, paused or deleted', async () => {
+      await reset(r, ['R1']);
+      const l = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: 1_000 }))!;
+      const renewed = await r.renew('R1', l.lease, 60_000);
+      expect(renewed.ok).toBe(true);
+      if (renewed.ok) expect(renewed.expiresAt.getTime()).toBeGreaterThan(l.expiresAt.getTime());
+      expect(await r.renew('R1', 'other', 60_000)).toEqual({ ok: false, reason: 'not-held' });
+      expect(await r.renew('NOPE', l.lease, 60_000)).toEqual({ ok: false, reason: 'not-found' });
+      expect(await r.pause('R1')).toBe(true);
+      expect(await r.renew('R1', l.lease, 60_000)).toEqual({ ok: false, reason: 'not-held' });
+      // The holder may still give it back; it stays paused.
+      expect(await r.release('R1', l.lease)).toBe('released');
+      expect((await r.get('R1'))?.state).toBe('paused');
+      await r.unpause('R1');
+      const l2 = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      await r.markDeleted(['R1']);
+      expect(await r.renew('R1', l2.lease, 60_000)).toEqual({ ok: false, reason: 'not-held' });
+    });
+
+    it('paused and deleted queues are never handed out; unpause makes a queue claimable', async () => {
+      await reset(r, ['P1', 'P2', 'P3']);
+      expect(await r.pause('P1')).toBe(true);
+      expect(await r.pause('NOPE')).toBe(false);
+      await r.markDeleted(['P2']);
+      for (const s of ['fifo', 'messages-first'] as const) {
+        const got = await claimAll(r, s, 5);
+        expect(got).toEqual(['P3']);
+        await r.release('P3', (await r.get('P3'))!.leaseId!);
+      }
+      expect(displayState((await r.get('P1'))!)).toBe('paused');
+      expect(await r.unpause('P1')).toBe(true);
+      expect(await r.unpause('NOPE')).toBe(false);
+      expect((await claimAll(r, 'fifo', 5)).sort()).toEqual(['P1', 'P3']);
+    });
+
+    it('unpausing a queue whose holder is still inside its lease keeps it busy', async () => {
+      await reset(r, ['U1']);
+      const l = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      await r.pause('U1');
+      await r.unpause('U1');
+      expect((await r.get('U1'))?.state).toBe('busy');
+      expect(await r.claimNext({ consumer: 'd', strategy: 'fifo', leaseMs: LEASE })).toBeNull();
+      expect((await r.renew('U1', l.lease, LEASE)).ok).toBe(true);
+    });
+
+    it('an expired lease becomes claimable again', async () => {
+      await reset(r, ['E1']);
+      const l = (await r.claimNext({ consumer: 'dead', strategy: 'fifo', leaseMs: 50 }))!;
+      expect(await r.expireLeases()).toEqual([]);
+      await delay(120);
+      expect(await r.expireLeases()).toEqual(['E1']);
+      const e = (await r.get('E1'))!;
+      expect(e).toMatchObject({ state: 'idle', consumer: null, leaseId: null });
+      const l2 = (await r.claimNext({ consumer: 'alive', strategy: 'fifo', leaseMs: LEASE }))!;
+      expect(l2.queue).toBe('E1');
+      expect(await r.release('E1', l.lease)).toBe('not-held');
+      // maxAgeMs: a lease not renewed for that long goes even before its expiry.
+      await delay(60);
+      expect(await r.expireLeases({ maxAgeMs: 30 })).toEqual(['E1']);
+    });
+
+    it('remove and the shared stop flag', async () => {
+      await reset(r, ['X1']);
+      expect(await r.remove('X1')).toBe(true);
+      expect(await r.remove('X1')).toBe(false);
+      expect(await r.get('X1')).toBeNull();
+      await r.setStopped(true);
+      expect(await store.b.isStopped()).toBe(true);
+      await store.b.setStopped(false);
+      expect(await r.isStopped()).toBe(false);
+    });
+  });
+
+  describe('concurrency', () => {
+    async function hammer(opts: {
+      queues: string[];
+      claimers: number;
+      ms: number;
+      strategy: Strategy;
+    }): Promise<{ cycles: number; overlaps: number; handedOut: Set<string>; empty: number }> {
+      const held = new Map<string, number>();
+      const handedOut = new Set<string>();
+      let overlaps = 0;
+      let cycles = 0;
+      let empty = 0;
+      const until = Date.now() + opts.ms;
+      await Promise.all(
+        Array.from({ length: opts.claimers }, async (_, i) => {
+          const reg = i % 2 === 0 ? store.a : store.b;
+          while (Date.now() < until) {
+            const l = await reg.claimNext({
+              consumer: `c${i}`,
+              strategy: opts.strategy,
+              leaseMs: LEASE,
+            });
+            if (!l) {
+              empty += 1;
+              await delay(1);
+              continue;
+            }
+            if (held.has(l.queue)) overlaps += 1;
+            held.set(l.queue, i);
+            handedOut.add(l.queue);
+            await delay(Math.random() * 2);
+            held.delete(l.queue);
+            const res = await reg.release(l.queue, l.lease, { empty: Math.random() < 0.5 });
+            if (res !== 'released') overlaps += 1;
+            cycles += 1;
+          }
+        }),
+      );
+      return { cycles, overlaps, handedOut, empty };
+    }
+
+    for (const strategy of ['fifo', 'messages-first'] as const) {
+      it(`12 claimers over 2 clients never hold one queue twice (${strategy}, contended)`, async () => {
+        const ids = Array.from({ length: 8 }, (_, i) => `C${i}`);
+        await reset(r, [...ids, 'PAUSED', 'GONE']);
+        await r.pause('PAUSED');
+        await r.markDeleted(['GONE']);
+        const res = await hammer({ queues: ids, claimers: 12, ms: 1_500, strategy });
+        expect(res.overlaps).toBe(0);
+        expect(res.cycles).toBeGreaterThan(50);
+        expect(res.empty).toBeGreaterThan(0); // 12 claimers on 8 queues did contend
+        expect(res.handedOut.has('PAUSED')).toBe(false);
+        expect(res.handedOut.has('GONE')).toBe(false);
+        expect([...res.handedOut].sort()).toEqual(ids);
+        expect((await r.list()).filter((e) => e.state === 'busy')).toEqual([]);
+      });
+    }
+  });
+}
