@@ -7,9 +7,11 @@ import type { Command } from 'commander';
 import { registerConfig } from './config.command.js';
 import { registerDb } from './db.command.js';
 import { registerLoadtest } from './loadtest.command.js';
+import { registerConsume } from './consume.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDb,
   registerConfig,
   registerLoadtest,
+  registerConsume,
 ];

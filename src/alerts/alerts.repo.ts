@@ -1,0 +1,223 @@
+/** Alert endpoints, rules and delivery records in PostgreSQL: one query per function. */
+import type pg from 'pg';
+import { IngestError } from '../core/errors.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface AlertEndpoint {
+  name: string;
+  url: string;
+  secret: string | null;
+  createdAt: string;
+}
+
+export interface AlertRule {
+  id: number;
+  account: string;
+  gateway: string | null;
+  device: string | null;
+  param: number;
+  above: number | null;
+  below: number | null;
+  endpoint: string;
+  createdAt: string;
+}
+
+export interface NewRule {
+  account: string;
+  gateway?: string | undefined;
+  device?: string | undefined;
+  param: number;
+  above?: number | undefined;
+  below?: number | undefined;
+  endpoint: string;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  idempotencyKey: string;
+  endpoint: string;
+  attempt: number;
+  outcome: 'delivered' | 'failed' | 'dead';
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number | null;
+  at: string;
+}
+
+function pgCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
+}
+
+export async function addEndpoint(
+  db: Queryable,
+  e: { name: string; url: string; secret?: string | undefined },
+): Promise<void> {
+  try {
+    new URL(e.url);
+  } catch {
+    throw new IngestError('VALIDATION', `not a URL: ${e.url}`);
+  }
+  if (!/^https?:\/\//.test(e.url))
+    throw new IngestError('VALIDATION', `endpoint URL must be http:// or https://`);
+  try {
+    await db.query('INSERT INTO alert_endpoints (name, url, secret) VALUES ($1, $2, $3)', [
+      e.name,
+      e.url,
+      e.secret ?? null,
+    ]);
+  } catch (err) {
+    if (pgCode(err) === '23505')
+      throw new IngestError('CONFLICT', `endpoint "${e.name}" already exists`);
+    throw err;
+  }
+}
+
+export async function listEndpoints(db: Queryable): Promise<AlertEndpoint[]> {
+  const res = await db.query<{ name: string; url: string; secret: string | null; c: string }>(
+    `SELECT name, url, secret, to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') AS c
+       FROM alert_endpoints ORDER BY name`,
+  );
+  return res.rows.map((r) => ({ name: r.name, url: r.url, secret: r.secret, createdAt: r.c }));
+}
+
+export async function getEndpoint(db: Queryable, name: string): Promise<AlertEndpoint | undefined> {
+  return (await listEndpoints(db)).find((e) => e.name === name);
+}
+
+export async function removeEndpoint(db: Queryable, name: string): Promise<void> {
+  try {
+    const res = await db.query('DELETE FROM alert_endpoints WHERE name = $1', [name]);
+    if (!res.rowCount) throw new IngestError('NOT_FOUND', `no endpoint "${name}"`);
+  } catch (err) {
+    if (pgCode(err) === '23503')
+      throw new IngestError(
+        'CONFLICT',
+        `endpoint "${name}" is used by alert rules; remove them first (ingest alerts rules list)`,
+      );
+    throw err;
+  }
+}
+
+export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
+  if (r.above === undefined && r.below === undefined)
+    throw new IngestError('VALIDATION', 'a rule needs --above and/or --below');
+  if (r.above !== undefined && r.below !== undefined && r.below > r.above) {
+    // Both thresholds: the alert fires outside [below, above]; an inverted band would fire always.
+    throw new IngestError('VALIDATION', '--below must not be greater than --above');
+  }
+  try {
+    const res = await db.query<{ id: number }>(
+      `INSERT INTO alert_rules (account_id, source_key, device, param, above, below, endpoint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [
+        r.account,
+        r.gateway ?? null,
+        r.device ?? null,
+        r.param,
+        r.above ?? null,
+        r.below ?? null,
+        r.endpoint,
+      ],
+    );
+    const rule = (await listRules(db)).find((x) => x.id === res.rows[0]!.id);
+    return rule!;
+  } catch (err) {
+    if (pgCode(err) === '23503')
+      throw new IngestError(
+        'NOT_FOUND',
+        `no endpoint "${r.endpoint}" (add it with: ingest alerts endpoints add ${r.endpoint} --url URL)`,
+      );
+    throw err;
+  }
+}
+
+export async function listRules(db: Queryable, account?: string): Promise<AlertRule[]> {
+  const res = await db.query<{
+    id: number;
+    account_id: string;
+    source_key: string | null;
+    device: string | null;
+    param: number;
+    above: number | null;
+    below: number | null;
+    endpoint: string;
+    c: string;
+  }>(
+    `SELECT id, account_id, source_key, device, param, above, below, endpoint,
+            to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') AS c
+       FROM alert_rules WHERE ($1::text IS NULL OR account_id = $1) ORDER BY id`,
+    [account ?? null],
+  );
+  return res.rows.map((r) => ({
+    id: Number(r.id),
+    account: r.account_id,
+    gateway: r.source_key,
+    device: r.device,
+    param: r.param,
+    above: r.above,
+    below: r.below,
+    endpoint: r.endpoint,
+    createdAt: r.c,
+  }));
+}
+
+export async function removeRule(db: Queryable, id: number): Promise<void> {
+  const res = await db.query('DELETE FROM alert_rules WHERE id = $1', [id]);
+  if (!res.rowCount) throw new IngestError('NOT_FOUND', `no alert rule ${id}`);
+}
+
+export async function configVersion(db: Queryable): Promise<number> {
+  const res = await db.query<{ version: number }>('SELECT version FROM alert_config_version');
+  return Number(res.rows[0]?.version ?? 0);
+}
+
+export async function recordDelivery(
+  db: Queryable,
+  d: Omit<DeliveryRecord, 'id' | 'at'>,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO alert_deliveries
+       (idempotency_key, endpoint, attempt, outcome, http_status, error, duration_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [d.idempotencyKey, d.endpoint, d.attempt, d.outcome, d.httpStatus, d.error, d.durationMs],
+  );
+}
+
+export async function listDeliveries(
+  db: Queryable,
+  opts: { failed?: boolean; limit?: number; key?: string },
+): Promise<DeliveryRecord[]> {
+  const res = await db.query<{
+    id: number;
+    idempotency_key: string;
+    endpoint: string;
+    attempt: number;
+    outcome: DeliveryRecord['outcome'];
+    http_status: number | null;
+    error: string | null;
+    duration_ms: number | null;
+    at: string;
+  }>(
+    `SELECT id, idempotency_key, endpoint, attempt, outcome, http_status, error, duration_ms,
+            to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.MSOF') AS at
+       FROM alert_deliveries
+      WHERE ($1::boolean IS NOT TRUE OR outcome <> 'delivered')
+        AND ($3::text IS NULL OR idempotency_key = $3)
+      ORDER BY id DESC LIMIT $2`,
+    [opts.failed ?? false, opts.limit ?? 50, opts.key ?? null],
+  );
+  return res.rows.map((r) => ({
+    id: Number(r.id),
+    idempotencyKey: r.idempotency_key,
+    endpoint: r.endpoint,
+    attempt: r.attempt,
+    outcome: r.outcome,
+    httpStatus: r.http_status,
+    error: r.error,
+    durationMs: r.duration_ms,
+    at: r.at,
+  }));
+}

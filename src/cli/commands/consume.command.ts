@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { IngestError } from '../../core/errors.js';
+import { runConsumer } from '../../consumer/run.js';
+import { WRITE_PATHS, type WritePath } from '../../consumer/readings-store.js';
+import { addSettings, contextFrom } from '../settings.js';
+
+interface Flags {
+  once?: boolean;
+  prefetch: string;
+  writePath: string;
+}
+
+export function registerConsume(program: Command): void {
+  const cmd = program
+    .command('consume')
+    .description(
+      'ask the dispatcher for account queues, store their readings in PostgreSQL exactly once (ack after commit), publish alert notifications, dead-letter bad messages',
+    )
+    .option('--once', 'drain until no queue has messages, then exit (batch jobs, tests)')
+    .option('--prefetch <n>', 'unacked messages the broker may push ahead (prefetch window)', '64')
+    .option(
+      '--write-path <path>',
+      `how rows are written (${WRITE_PATHS.join('|')}); copy is NOT idempotent, benchmarks only`,
+      'copy-ledger',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest consume
+  ingest consume --concurrency 4 --batch 1000 --metrics-port 9101
+  ingest consume --dispatcher http://10.0.0.5:8081 --once
+
+Each worker asks POST /queue/next, drains up to --batch messages (or 5 s) from
+that account's queue, writes several messages per transaction, acks only after
+commit, renews the lease meanwhile (a 409 stops it: queue paused or deleted) and
+hands the queue back. Messages that cannot be parsed or validated go to
+<prefix>readings.dead with the reason (see: ingest deadletters list). SIGTERM
+finishes the batch in flight and releases the queues; a killed consumer loses
+nothing (unacked messages return; the message ledger and primary key make the
+replay a no-op).`,
+    );
+  addSettings(cmd, [
+    'dispatcherUrl',
+    'consumerConcurrency',
+    'consumerBatch',
+    'metricsPort',
+    'pgUrl',
+    'amqpUrl',
+    'queuePrefix',
+    'queueType',
+    'leaseTimeout',
+    'publishTimeout',
+    'adminToken',
+    'host',
+  ]).action(async (flags: Flags) => {
+    const ctx = contextFrom(cmd, 'ingest consume');
+    const prefetch = Number(flags.prefetch);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new IngestError('VALIDATION', `--prefetch must be a whole number >= 1`);
+    if (!(WRITE_PATHS as readonly string[]).includes(flags.writePath))
+      throw new IngestError('VALIDATION', `--write-path must be one of ${WRITE_PATHS.join(', ')}`);
+    const { config, lifecycle } = ctx;
+    if (config.consumerConcurrency < 1 || config.consumerBatch < 1)
+      throw new IngestError('VALIDATION', '--concurrency and --batch must be >= 1');
+    lifecycle.handleSignals();
+    try {
+      const handle = await runConsumer(ctx, {
+        concurrency: config.consumerConcurrency,
+        batch: config.consumerBatch,
+        once: flags.once === true,
+        prefetch,
+        writePath: flags.writePath as WritePath,
+        metricsPort: config.metricsPort,
+      });
+      await Promise.race([handle.loop.done, lifecycle.closed]);
+    } finally {
+      await lifecycle.close();
+    }
+  });
+}

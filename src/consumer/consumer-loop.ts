@@ -1,0 +1,144 @@
+/**
+ * The consumer loop: ask the dispatcher for a queue (handing back the one just
+ * drained, and whether it was empty), drain it while renewing the lease, and
+ * repeat; N such workers run side by side. The loop only sees the dispatcher
+ * client and a drain function, never a driver.
+ */
+import type { DispatcherClient, NextGrant } from '../dispatcher/client.js';
+import { errorMessage, isIngestError } from '../core/errors.js';
+import { backoffDelay, sleep } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { DrainJob, DrainResult } from './queue-drainer.js';
+
+export type DispatcherState = 'unknown' | 'ok' | 'stopped' | 'unreachable';
+
+export interface ConsumerLoopDeps {
+  dispatcher: Pick<DispatcherClient, 'next' | 'release' | 'renew'>;
+  drain(job: Omit<DrainJob, 'queue'> & { account: string }): Promise<DrainResult>;
+  logger: Logger;
+  /** Consumer name the dispatcher records. */
+  name: string;
+  onDispatcherState?(state: DispatcherState): void;
+  onDrained?(e: { account: string; result: DrainResult | undefined; error?: unknown }): void;
+}
+
+export interface ConsumerLoopOptions {
+  concurrency: number;
+  /** Exit when no queue has messages. */
+  once: boolean;
+  renewEveryMs: number;
+  /** Wait after "nothing to hand out" (doubles up to 8x while idle). */
+  idlePollMs: number;
+}
+
+export interface ConsumerLoop {
+  /** Resolves when every worker has stopped (after stop(), or when --once is done). */
+  readonly done: Promise<void>;
+  /** Finish in-flight batches, give queues back, stop. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOptions): ConsumerLoop {
+  const stopping = new AbortController();
+  let state: DispatcherState = 'unknown';
+  const log = deps.logger;
+
+  function setState(next: DispatcherState, err?: unknown): void {
+    if (next === state) return;
+    const prev = state;
+    state = next;
+    deps.onDispatcherState?.(next);
+    if (next === 'ok' && prev !== 'unknown') log.info('dispatcher reachable again');
+    else if (next === 'unreachable')
+      log.warn({ err: errorMessage(err) }, 'dispatcher unreachable; backing off');
+    else if (next === 'stopped') log.warn('dispatcher stopped handing out queues; waiting');
+  }
+
+  async function worker(index: number): Promise<void> {
+    const name = opts.concurrency > 1 ? `${deps.name}/${index}` : deps.name;
+    let held: { grant: NextGrant; empty: boolean } | undefined;
+    let failures = 0;
+    let idle = 0;
+    const emptySeen = new Set<string>();
+    while (!stopping.signal.aborted) {
+      let grant: NextGrant | null;
+      try {
+        grant = await deps.dispatcher.next({
+          consumer: name,
+          ...(held
+            ? { release: held.grant.queue, lease: held.grant.lease, empty: held.empty }
+            : {}),
+        });
+        held = undefined;
+        failures = 0;
+        setState('ok');
+      } catch (err) {
+        if (isIngestError(err, 'DISPATCHER_STOPPED')) setState('stopped');
+        else if (isIngestError(err, 'DISPATCHER_UNREACHABLE')) setState('unreachable', err);
+        else {
+          // A release the dispatcher refuses (lease expired meanwhile) must not wedge the loop.
+          log.warn({ err: errorMessage(err) }, 'queue/next failed');
+          held = undefined;
+        }
+        failures += 1;
+        await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
+        continue;
+      }
+      if (!grant) {
+        if (opts.once) return;
+        idle = Math.min(idle + 1, 3);
+        await sleep(opts.idlePollMs * 2 ** (idle - 1), stopping.signal);
+        continue;
+      }
+      idle = 0;
+      const lease = new AbortController();
+      const onStop = (): void => lease.abort();
+      stopping.signal.addEventListener('abort', onStop);
+      let lost = false;
+      const renew = setInterval(() => {
+        deps.dispatcher.renew(grant.queue, grant.lease).catch((err: unknown) => {
+          if (isIngestError(err, 'LEASE_NOT_HELD') || isIngestError(err, 'NOT_FOUND')) {
+            log.info({ queue: grant.queue }, 'lease lost (paused, deleted or expired); stopping');
+            lost = true;
+            lease.abort();
+          } else log.debug({ err: errorMessage(err) }, 'lease renew failed; will retry');
+        });
+      }, opts.renewEveryMs);
+      let result: DrainResult | undefined;
+      try {
+        result = await deps.drain({ account: grant.queue, signal: lease.signal });
+        deps.onDrained?.({ account: grant.queue, result });
+      } catch (err) {
+        log.warn({ queue: grant.queue, err: errorMessage(err) }, 'drain failed; backing off');
+        deps.onDrained?.({ account: grant.queue, result: undefined, error: err });
+        failures += 1;
+      } finally {
+        clearInterval(renew);
+        stopping.signal.removeEventListener('abort', onStop);
+      }
+      held = lost ? undefined : { grant, empty: result?.empty ?? false };
+      if (!result) await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
+      if (opts.once && result) {
+        if (result.messages > 0) emptySeen.clear();
+        else if (emptySeen.has(grant.queue)) break;
+        else emptySeen.add(grant.queue);
+      }
+    }
+    if (held) {
+      await deps.dispatcher
+        .release(held.grant.queue, { lease: held.grant.lease, empty: held.empty })
+        .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'release on exit failed'));
+    }
+  }
+
+  const done = Promise.all(
+    Array.from({ length: Math.max(1, opts.concurrency) }, (_, i) => worker(i)),
+  ).then(() => undefined);
+  return {
+    done,
+    async stop() {
+      stopping.abort();
+      await done;
+    },
+  };
+}

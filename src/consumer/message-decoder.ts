@@ -1,0 +1,55 @@
+/**
+ * One readings message from the broker -> what the store needs, or the reason
+ * it can never be stored (it then goes to the dead-letter queue).
+ */
+import { headersToMeta } from '../core/message.js';
+import { validateReadings } from '../core/readings.js';
+import type { StoreMessage } from './readings-store.js';
+
+export interface RawMessage {
+  content: Buffer;
+  headers: Record<string, unknown> | undefined;
+  messageId: string | undefined;
+  timestamp: number | undefined;
+}
+
+export type Decoded = { ok: true; message: StoreMessage } | { ok: false; reason: string };
+
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
+/** `account` is the account whose queue the message came from. */
+export function decodeReadingsMessage(raw: RawMessage, account: string, now = Date.now()): Decoded {
+  const meta = headersToMeta(raw.headers);
+  if (meta.sourceKey === undefined || meta.sourceKey === '')
+    return { ok: false, reason: 'missing x-source-key header' };
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.content.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` };
+  }
+  const v = validateReadings(body);
+  if (!v.ok) return { ok: false, reason: `reading ${v.index}: ${v.reason}` };
+  for (let i = 0; i < v.readings.length; i++) {
+    const r = v.readings[i]!;
+    if (r.did.includes('\u0000')) return { ok: false, reason: `reading ${i}: did contains NUL` };
+    for (const val of r.values) {
+      if (val.p < INT32_MIN || val.p > INT32_MAX)
+        return { ok: false, reason: `reading ${i}: parameter ${val.p} out of range` };
+    }
+    if (r.sqn !== undefined && r.sqn !== null && (r.sqn < INT32_MIN || r.sqn > INT32_MAX))
+      return { ok: false, reason: `reading ${i}: sqn ${r.sqn} out of range` };
+  }
+  return {
+    ok: true,
+    message: {
+      messageId: raw.messageId,
+      sourceKey: meta.sourceKey,
+      account: meta.account ?? account,
+      readings: v.readings,
+      receivedAt: meta.receivedAt ?? (raw.timestamp ? raw.timestamp * 1000 : now),
+      valueCount: v.valueCount,
+    },
+  };
+}

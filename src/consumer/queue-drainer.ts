@@ -1,0 +1,292 @@
+/**
+ * Drain one leased queue: consume with a prefetch window, group several
+ * messages per transaction, store, commit, then ack. Bad messages go to the
+ * dead-letter queue (confirmed) before they are acked; a message that makes
+ * PostgreSQL refuse the batch is isolated by storing the batch one message at
+ * a time. Anything not acked when we stop is requeued by the broker.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type pg from 'pg';
+import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { HEADERS } from '../core/message.js';
+import type { AlertOutbox } from '../alerts/alert-outbox.js';
+import type { RuleCache } from '../alerts/rule-cache.js';
+import { evaluateRules, type AlertNotification } from '../alerts/rule-evaluator.js';
+import { decodeReadingsMessage } from './message-decoder.js';
+import type { ReadingsStore, StoreMessage } from './readings-store.js';
+
+export interface DrainOptions {
+  /** Most messages taken from the queue per lease. */
+  batch: number;
+  /** Unacked messages the broker may push ahead of us. */
+  prefetch: number;
+  /** Longest time one lease is worked before the queue is given back. */
+  sliceMs: number;
+  /** No delivery for this long with nothing outstanding: the queue is empty. */
+  idleMs: number;
+  /** Values per transaction (several messages are grouped up to this). */
+  groupValues: number;
+}
+
+export const DEFAULT_DRAIN: DrainOptions = {
+  batch: 500,
+  prefetch: 64,
+  sliceMs: 5_000,
+  idleMs: 100,
+  groupValues: 20_000,
+};
+
+export interface StoredEvent {
+  account: string;
+  messages: number;
+  values: number;
+  inserted: number;
+  skippedMessages: number;
+  committedAt: number;
+  /** Time of the storage transaction. */
+  storeMs: number;
+  /** Per stored message: receive time and values, for lag figures. */
+  received: Array<{ receivedAt: number; values: number }>;
+  notifications: number;
+}
+
+export interface DrainEvents {
+  stored?(e: StoredEvent): void;
+  deadLettered?(e: { account: string; reason: string }): void;
+}
+
+export interface DeadLetterSink {
+  /** Confirmed publish of a bad message to the dead-letter queue. */
+  send(msg: ConsumeMessage, reason: string, fromQueue: string): Promise<void>;
+}
+
+export interface DrainDeps {
+  conn: AmqpConnection;
+  pool: pg.Pool;
+  store: ReadingsStore;
+  deadLetters: DeadLetterSink;
+  alerts?: { rules: RuleCache; outbox: AlertOutbox } | undefined;
+  logger: Logger;
+  events?: DrainEvents | undefined;
+}
+
+export interface DrainJob {
+  account: string;
+  queue: string;
+  /** Aborted when the lease is lost or the process shuts down. */
+  signal: AbortSignal;
+}
+
+export interface DrainResult {
+  messages: number;
+  values: number;
+  /** The queue had nothing more to give. */
+  empty: boolean;
+}
+
+interface Item {
+  msg: ConsumeMessage;
+  message: StoreMessage;
+}
+
+/** Errors caused by the data (retrying cannot help) rather than by the database being away. */
+function isDataError(err: unknown): boolean {
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err
+      ? String((err as { code: unknown }).code)
+      : '';
+  return /^(22|23|54)/.test(code);
+}
+
+function valuesOf(msg: ConsumeMessage): number {
+  const h = msg.properties.headers?.[HEADERS.valueCount] as unknown;
+  const n = typeof h === 'number' ? h : Number(h);
+  return Number.isFinite(n) && n > 0 ? n : Math.ceil(msg.content.length / 40);
+}
+
+export async function drainQueue(
+  deps: DrainDeps,
+  opts: DrainOptions,
+  job: DrainJob,
+): Promise<DrainResult> {
+  const log = deps.logger.child({ queue: job.queue });
+  const ch: Channel = await deps.conn.createChannel();
+  let channelOpen = true;
+  ch.on('close', () => (channelOpen = false));
+  const result: DrainResult = { messages: 0, values: 0, empty: false };
+  try {
+    let ready: number;
+    try {
+      ready = (await ch.checkQueue(job.queue)).messageCount;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) {
+        log.warn('queue does not exist in RabbitMQ (is the maintainer running?)');
+        result.empty = true;
+        return result;
+      }
+      throw err;
+    }
+    if (ready === 0) {
+      result.empty = true;
+      return result;
+    }
+    await ch.prefetch(Math.max(1, Math.min(opts.prefetch, opts.batch)));
+    const buffer: ConsumeMessage[] = [];
+    let wake: (() => void) | undefined;
+    let cancelledByBroker = false;
+    const onAbort = (): void => wake?.();
+    job.signal.addEventListener('abort', onAbort);
+    const { consumerTag } = await ch.consume(
+      job.queue,
+      (msg) => {
+        if (msg === null) cancelledByBroker = true;
+        else buffer.push(msg);
+        wake?.();
+      },
+      { noAck: false },
+    );
+    const waitForDelivery = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const t = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(t);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+
+    const deadline = Date.now() + opts.sliceMs;
+    try {
+      for (;;) {
+        if (job.signal.aborted || cancelledByBroker || !channelOpen) break;
+        if (result.messages >= opts.batch || Date.now() >= deadline) break;
+        if (buffer.length === 0) {
+          await waitForDelivery(opts.idleMs);
+          if (buffer.length === 0 && !job.signal.aborted) {
+            result.empty = true;
+            break;
+          }
+          continue;
+        }
+        const room = opts.batch - result.messages;
+        const group: ConsumeMessage[] = [];
+        let values = 0;
+        while (buffer.length > 0 && group.length < room && values < opts.groupValues) {
+          const m = buffer.shift()!;
+          group.push(m);
+          values += valuesOf(m);
+        }
+        await processGroup(group);
+      }
+    } finally {
+      job.signal.removeEventListener('abort', onAbort);
+      if (channelOpen) await ch.cancel(consumerTag).catch(() => undefined);
+      // Delivered but not taken: back to the queue now (closing the channel would too).
+      for (const m of buffer.splice(0)) {
+        if (channelOpen) ch.nack(m, false, true);
+      }
+    }
+    return result;
+  } finally {
+    if (channelOpen) await ch.close().catch(() => undefined);
+  }
+
+  async function processGroup(group: ConsumeMessage[]): Promise<void> {
+    const items: Item[] = [];
+    for (const msg of group) {
+      const decoded = decodeReadingsMessage(
+        {
+          content: msg.content,
+          headers: msg.properties.headers,
+          messageId: msg.properties.messageId as string | undefined,
+          timestamp: msg.properties.timestamp as number | undefined,
+        },
+        job.account,
+      );
+      if (decoded.ok) items.push({ msg, message: decoded.message });
+      else await deadLetter(msg, decoded.reason);
+    }
+    if (items.length === 0) return;
+    try {
+      await storeItems(items);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      log.warn({ err: errorMessage(err) }, 'batch refused by PostgreSQL; storing one by one');
+      for (const item of items) {
+        try {
+          await storeItems([item]);
+        } catch (err2) {
+          if (!isDataError(err2)) throw err2;
+          await deadLetter(item.msg, `PostgreSQL refused it: ${errorMessage(err2)}`);
+        }
+      }
+    }
+  }
+
+  async function deadLetter(msg: ConsumeMessage, reason: string): Promise<void> {
+    await deps.deadLetters.send(msg, reason, job.queue);
+    if (channelOpen) ch.ack(msg);
+    result.messages += 1;
+    log.warn({ reason, messageId: msg.properties.messageId as unknown }, 'message dead-lettered');
+    deps.events?.deadLettered?.({ account: job.account, reason });
+  }
+
+  async function storeItems(items: Item[]): Promise<void> {
+    const rules = deps.alerts ? await deps.alerts.rules.rulesFor(job.account) : [];
+    const t0 = Date.now();
+    const client = await deps.pool.connect();
+    let fresh: AlertNotification[] = [];
+    let stored;
+    try {
+      await client.query('BEGIN');
+      stored = await deps.store.store(
+        client,
+        items.map((i) => i.message),
+        { wantNewRows: rules.length > 0 },
+      );
+      if (deps.alerts && rules.length > 0 && stored.newRows && stored.newRows.length > 0) {
+        fresh = await deps.alerts.outbox.record(client, evaluateRules(rules, stored.newRows));
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    const committedAt = Date.now();
+    // Ack only after commit. If the channel died meanwhile the messages come back,
+    // and the ledger (or the primary key) turns the replay into a no-op.
+    for (const i of items) if (channelOpen) ch.ack(i.msg);
+    const values = items.reduce((n, i) => n + i.message.valueCount, 0);
+    result.messages += items.length;
+    result.values += values;
+    deps.events?.stored?.({
+      account: job.account,
+      messages: items.length,
+      values,
+      inserted: stored.inserted,
+      skippedMessages: stored.skippedMessages,
+      committedAt,
+      storeMs: committedAt - t0,
+      received: items.map((i) => ({
+        receivedAt: i.message.receivedAt,
+        values: i.message.valueCount,
+      })),
+      notifications: fresh.length,
+    });
+    if (fresh.length > 0 && deps.alerts) {
+      try {
+        await deps.alerts.outbox.publish(fresh);
+      } catch (err) {
+        log.warn(
+          { err: errorMessage(err), notifications: fresh.length },
+          'alert publish failed; the outbox sweep will retry',
+        );
+      }
+    }
+  }
+}

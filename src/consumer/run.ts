@@ -1,0 +1,167 @@
+/**
+ * The consumer's composition root: connections, topology, storage, alerts,
+ * dead letters, metrics and the loop, with every cleanup registered on the
+ * lifecycle. Used by `ingest consume` and in-process by the pipeline load test.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import type { Lifecycle } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { accountQueueName } from '../core/config.js';
+import { createPgPool } from '../adapters/postgres/pool.js';
+import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
+import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
+import { createDispatcherClient } from '../dispatcher/client.js';
+import { assertAlertsQueue } from '../alerts/alert-topology.js';
+import { createAlertOutbox } from '../alerts/alert-outbox.js';
+import { createRuleCache } from '../alerts/rule-cache.js';
+import { assertDeadQueue } from '../deadletters/dead-letter-queues.js';
+import { createDeadLetterSink } from '../deadletters/dead-letter-sink.js';
+import { startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
+import {
+  createConsumerMetrics,
+  startMetricsServer,
+  type ConsumerMetrics,
+} from './consumer-metrics.js';
+import { DEFAULT_DRAIN, drainQueue, type DrainEvents, type DrainOptions } from './queue-drainer.js';
+import { createReadingsStore, type WritePath } from './readings-store.js';
+
+export interface ConsumerRunOptions {
+  concurrency: number;
+  batch: number;
+  once: boolean;
+  prefetch?: number;
+  sliceMs?: number;
+  groupValues?: number;
+  writePath?: WritePath;
+  metricsPort?: number;
+  name?: string;
+  /** Extra observers (the pipeline load test measures lag through these). */
+  events?: DrainEvents;
+}
+
+export interface ConsumerHandle {
+  loop: ConsumerLoop;
+  metrics: ConsumerMetrics;
+  metricsUrl: string | undefined;
+}
+
+export async function runConsumer(
+  ctx: { config: Config; logger: Logger; lifecycle: Lifecycle },
+  opts: ConsumerRunOptions,
+): Promise<ConsumerHandle> {
+  const { config, logger, lifecycle } = ctx;
+  const name = opts.name ?? `${hostname()}:${process.pid}`;
+  const metrics = createConsumerMetrics();
+
+  const pool = createPgPool(config.pgUrl, {
+    max: opts.concurrency + 2,
+    application: 'ingest-consume',
+  });
+  lifecycle.defer('postgres pool', () => pool.end());
+  const conn = createAmqpConnection({
+    url: config.amqpUrl,
+    logger,
+    name: `ingest-consume ${name}`,
+  });
+  lifecycle.defer('rabbitmq connection', () => conn.close());
+  await conn.addSetup(async (model) => {
+    const ch = await model.createChannel();
+    try {
+      await assertDeadQueue(ch, config, 'readings');
+      await assertAlertsQueue(ch, config);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  });
+  await conn.ready();
+  const publisher = createConfirmPublisher(conn, { channels: 2, logger });
+  lifecycle.defer('publisher', () => publisher.close());
+
+  const outbox = createAlertOutbox({ pool, publisher, config });
+  const rules = createRuleCache({ pool });
+  const store = createReadingsStore(opts.writePath ?? 'copy-ledger');
+  const deadLetters = createDeadLetterSink({ publisher, config });
+  const dispatcher = createDispatcherClient({
+    url: config.dispatcherUrl,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+  });
+  lifecycle.defer('dispatcher client', () => dispatcher.close());
+
+  const drainOpts: DrainOptions = {
+    ...DEFAULT_DRAIN,
+    batch: opts.batch,
+    ...(opts.prefetch ? { prefetch: opts.prefetch } : {}),
+    ...(opts.sliceMs ? { sliceMs: opts.sliceMs } : {}),
+    ...(opts.groupValues ? { groupValues: opts.groupValues } : {}),
+  };
+  const events: DrainEvents = {
+    stored(e) {
+      metrics.messages.inc({ outcome: 'stored' }, e.messages - e.skippedMessages);
+      if (e.skippedMessages) metrics.messages.inc({ outcome: 'duplicate' }, e.skippedMessages);
+      metrics.values.inc({ outcome: 'inserted' }, e.inserted);
+      if (e.values > e.inserted)
+        metrics.values.inc({ outcome: 'duplicate' }, e.values - e.inserted);
+      for (const r of e.received) metrics.lagSeconds.observe((e.committedAt - r.receivedAt) / 1000);
+      metrics.commitSeconds.observe(e.storeMs / 1000);
+      if (e.notifications) metrics.notifications.inc(e.notifications);
+      opts.events?.stored?.(e);
+    },
+    deadLettered(e) {
+      metrics.messages.inc({ outcome: 'dead' });
+      opts.events?.deadLettered?.(e);
+    },
+  };
+
+  // Notifications whose publish was cut short by a crash or an outage.
+  const sweeper = setInterval(() => {
+    outbox
+      .sweep(10_000)
+      .then(
+        (n) => n && logger.info({ notifications: n }, 'published left-over alert notifications'),
+      )
+      .catch((err: unknown) => logger.debug({ err: errorMessage(err) }, 'outbox sweep failed'));
+  }, 15_000);
+  lifecycle.defer('outbox sweeper', () => clearInterval(sweeper));
+
+  let metricsUrl: string | undefined;
+  if (opts.metricsPort) {
+    const srv = await startMetricsServer(metrics.registry, config.host, opts.metricsPort);
+    metricsUrl = srv.url;
+    lifecycle.defer('metrics server', () => srv.close());
+  }
+
+  const loop = startConsumerLoop(
+    {
+      dispatcher,
+      name,
+      logger,
+      onDispatcherState: (s) => metrics.setDispatcherState(s),
+      drain: ({ account, signal }) =>
+        drainQueue(
+          { conn, pool, store, deadLetters, alerts: { rules, outbox }, logger, events },
+          drainOpts,
+          { account, queue: accountQueueName(config, account), signal },
+        ),
+    },
+    {
+      concurrency: opts.concurrency,
+      once: opts.once,
+      renewEveryMs: Math.max(500, Math.floor(config.leaseTimeout / 3)),
+      idlePollMs: 250,
+    },
+  );
+  // Registered last so it runs first: stop draining and release before connections close.
+  lifecycle.defer('consumer loop', () => loop.stop());
+  logger.info(
+    {
+      concurrency: opts.concurrency,
+      batch: opts.batch,
+      dispatcher: config.dispatcherUrl,
+      metricsUrl,
+    },
+    'consumer started',
+  );
+  return { loop, metrics, metricsUrl };
+}
