@@ -265,6 +265,14 @@ export const SETTINGS = {
     default: '5',
     description: 'delivery attempts of a notification before it is dead-lettered',
   },
+  notifyRetryDelay: {
+    env: 'INGEST_NOTIFY_RETRY_DELAY',
+    flag: 'retry-delay',
+    kind: 'duration',
+    default: '1s',
+    description:
+      'delay before the first notification retry; doubles per attempt (TTL delay queues), max 5m',
+  },
   notifyTimeout: {
     env: 'INGEST_NOTIFY_TIMEOUT',
     flag: 'timeout',
