@@ -1,7 +1,7 @@
 /**
  * What the dispatcher does, apart from HTTP: claims by strategy through the
  * registry, fifo while the maintainer heartbeat is stale, and a stop flag kept
- * in the registry so replicas stop and start as one. No queue state lives in
+ * in the registry (checked inside the claim) so replicas stop and start as one. No queue state lives in
  * the process: several dispatchers on one registry behave as one.
  */
 import type { Config } from '../core/config.js';
@@ -45,7 +45,7 @@ export interface DispatcherDeps {
   /** Time of the maintainer's last heartbeat (ms), null when none or unreadable. */
   readHeartbeat: () => Promise<number | null>;
   metrics?: DispatcherMetrics;
-  /** How long a read of the heartbeat and of the shared stop flag is reused (ms). */
+  /** How long a read of the maintainer heartbeat is reused on the claim path (ms). */
   cacheMs?: number;
   /** Interval of the expired-lease sweep (ms); 0 disables it. */
   sweepMs?: number;
@@ -101,10 +101,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     now,
   );
-  const stopped = cached(cacheMs, () => registry.isStopped(), now);
 
-  async function maintainer(): Promise<DispatcherStatus['maintainer']> {
-    const hb = await heartbeat.get();
+  /** `fresh`: read the heartbeat now (status), else the cached read (the claim path). */
+  async function maintainer(fresh = false): Promise<DispatcherStatus['maintainer']> {
+    const hb = fresh ? await heartbeat.refresh() : await heartbeat.get();
     const ageMs = hb.at === null ? null : Math.max(0, now() - hb.at);
     const alive = ageMs !== null && ageMs <= config.heartbeatStale;
     if (staleLogged !== !alive) {
@@ -144,8 +144,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function describe(): Promise<DispatcherStatus> {
-    const m = await maintainer();
-    const isStopped = await stopped.refresh();
+    const m = await maintainer(true);
+    const isStopped = await registry.isStopped();
     const fallback = !m.alive && config.strategy !== 'fifo';
     return {
       state: isStopped ? 'stopped' : 'running',
@@ -207,12 +207,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             'release with next failed',
           );
       }
-      if (await stopped.get()) {
-        metrics?.next.inc({ result: 'stopped' });
-        throw new IngestError('DISPATCHER_STOPPED', 'dispatcher stopped: no queues handed out', {
-          retryAfter: 1,
-        });
-      }
       const { strategy } = await effectiveStrategy();
       const end = metrics?.claimSeconds.startTimer({ strategy });
       const lease = await registry.claimNext({
@@ -221,8 +215,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         leaseMs: config.leaseTimeout,
       });
       end?.();
-      metrics?.next.inc({ result: lease ? 'granted' : 'empty' });
-      if (!lease) return null;
+      if (!lease) {
+        // The claim honours the shared stop flag; tell "stopped" from "nothing to do".
+        if (await registry.isStopped()) {
+          metrics?.next.inc({ result: 'stopped' });
+          throw new IngestError('DISPATCHER_STOPPED', 'dispatcher stopped: no queues handed out', {
+            retryAfter: 1,
+          });
+        }
+        metrics?.next.inc({ result: 'empty' });
+        return null;
+      }
+      metrics?.next.inc({ result: 'granted' });
       return {
         queue: lease.queue,
         lease: lease.lease,
@@ -253,13 +257,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     async stop() {
       await registry.setStopped(true);
-      stopped.set(true);
       metrics?.stopped.set(1);
       log.warn('dispatcher stopped: no queues handed out until start');
     },
     async start() {
       await registry.setStopped(false);
-      stopped.set(false);
       metrics?.stopped.set(0);
       log.info('dispatcher started: handing out queues');
     },

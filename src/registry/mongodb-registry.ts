@@ -106,6 +106,7 @@ export async function createMongoRegistry(opts: {
   return {
     backend: 'mongodb',
     async claimNext(req): Promise<Lease | null> {
+      if ((await control.findOne({ _id: 1 }))?.stopped) return null;
       const now = new Date();
       const lease = randomUUID();
       const expiresAt = new Date(now.getTime() + req.leaseMs);

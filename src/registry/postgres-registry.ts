@@ -2,7 +2,8 @@
  * The queue registry in PostgreSQL. A claim is one prepared statement: pick
  * the first idle queue in strategy order with FOR UPDATE SKIP LOCKED and mark
  * it busy, so concurrent claimers (and dispatcher replicas) never get the same
- * queue and never wait on each other.
+ * queue and never wait on each other. The shared stop flag is part of the same
+ * statement, so a stop through one dispatcher replica holds for all at once.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -32,6 +33,7 @@ function claimSql(strategy: Strategy): string {
          last_delivered_at = now(), updated_at = now()
     FROM (SELECT id FROM queue_registry
            WHERE state = 'idle' AND NOT deleted
+             AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)
            ORDER BY ${ORDER[strategy]}
            LIMIT 1 FOR UPDATE SKIP LOCKED) c
    WHERE q.id = c.id

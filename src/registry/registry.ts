@@ -56,7 +56,7 @@ export interface AccountSync {
 
 export interface QueueRegistry {
   readonly backend: 'postgres' | 'mongodb';
-  /** Atomically hand the next claimable queue to a consumer, or null. */
+  /** Atomically hand the next claimable queue to a consumer, or null (none, or stopped). */
   claimNext(req: ClaimRequest): Promise<Lease | null>;
   /** Give a queue back; `empty` records that the consumer found it drained. */
   release(queue: string, lease: string, opts?: { empty?: boolean }): Promise<ReleaseResult>;

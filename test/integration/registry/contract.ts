@@ -188,10 +188,18 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect(await r.remove('X1')).toBe(true);
       expect(await r.remove('X1')).toBe(false);
       expect(await r.get('X1')).toBeNull();
+      await r.upsertFromAccounts(['X2']);
       await r.setStopped(true);
       expect(await store.b.isStopped()).toBe(true);
+      // A stop through one client holds for claims through every other at once.
+      expect(
+        await store.b.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }),
+      ).toBeNull();
       await store.b.setStopped(false);
       expect(await r.isStopped()).toBe(false);
+      expect((await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))?.queue).toBe(
+        'X2',
+      );
     });
   });
 
