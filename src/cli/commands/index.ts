@@ -4,14 +4,18 @@
  * its component.
  */
 import type { Command } from 'commander';
+import { registerDashboard } from './dashboard.command.js';
 import { registerConfig } from './config.command.js';
 import { registerDb } from './db.command.js';
 import { registerLoadtest } from './loadtest.command.js';
 import { registerConsume } from './consume.command.js';
+import { registerNotify } from './notify.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDb,
   registerConfig,
   registerLoadtest,
   registerConsume,
+  registerNotify,
+  registerDashboard,
 ];
