@@ -56,3 +56,20 @@ export async function createMaintainerFromConfig(deps: {
     throw err;
   }
 }
+
+/** GET /metrics for a process without an HTTP API of its own (--metrics-port). */
+export async function serveMetrics(opts: {
+  registry: Registry;
+  host: string;
+  port: number;
+  logger: Logger;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const { default: Fastify } = await import('fastify');
+  const { addMetricsRoute } = await import('../http/metrics.js');
+  const app = Fastify({ logger: false });
+  addMetricsRoute(app, opts.registry);
+  app.get('/health', { schema: {} }, async () => ({ ok: true }));
+  const url = await app.listen({ host: opts.host, port: opts.port });
+  opts.logger.info({ url: `${url}/metrics` }, 'metrics listening');
+  return { url, close: () => app.close() };
+}

@@ -117,8 +117,14 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     try {
       return await pool.query<R>(name ? { name, text, values } : { text, values });
     } catch (err) {
-      // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
       const code = (err as { code?: unknown }).code;
+      if (code === '42P01')
+        throw new IngestError(
+          'DATABASE_UNAVAILABLE',
+          'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
+          { cause: err },
+        );
+      // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
       if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
         throw err;
       throw new IngestError('DATABASE_UNAVAILABLE', `registry database: ${errorMessage(err)}`, {

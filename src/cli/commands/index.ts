@@ -10,11 +10,15 @@ import { registerDb } from './db.command.js';
 import { registerLoadtest } from './loadtest.command.js';
 import { registerConsume } from './consume.command.js';
 import { registerNotify } from './notify.command.js';
+import { registerDispatch } from './dispatch.command.js';
+import { registerMaintain } from './maintain.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDb,
   registerConfig,
   registerLoadtest,
+  registerDispatch,
+  registerMaintain,
   registerConsume,
   registerNotify,
   registerDashboard,
