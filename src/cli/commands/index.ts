@@ -10,6 +10,8 @@ import { registerDb } from './db.command.js';
 import { registerLoadtest } from './loadtest.command.js';
 import { registerConsume } from './consume.command.js';
 import { registerNotify } from './notify.command.js';
+import { registerAlerts } from './alerts.command.js';
+import { registerDeadletters } from './deadletters.command.js';
 import { registerDispatch } from './dispatch.command.js';
 import { registerMaintain } from './maintain.command.js';
 
@@ -21,5 +23,7 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerMaintain,
   registerConsume,
   registerNotify,
+  registerAlerts,
+  registerDeadletters,
   registerDashboard,
 ];

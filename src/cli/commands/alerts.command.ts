@@ -1,0 +1,229 @@
+import type { Command } from 'commander';
+import type pg from 'pg';
+import { IngestError } from '../../core/errors.js';
+import { createPgPool } from '../../adapters/postgres/pool.js';
+import {
+  addEndpoint,
+  addRule,
+  listDeliveries,
+  listEndpoints,
+  listRules,
+  removeEndpoint,
+  removeRule,
+} from '../../alerts/alerts.repo.js';
+import { addSettings, contextFrom } from '../settings.js';
+import { info, printJson, printRows } from '../output.js';
+
+function num(name: string, v: string | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new IngestError(
+      'VALIDATION',
+      `--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}"`,
+    );
+  return n;
+}
+
+/** Run with a short-lived pool; a missing schema gets a hint instead of a driver error. */
+async function withPool<T>(cmd: Command, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const { config } = contextFrom(cmd, 'ingest alerts');
+  const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-alerts' });
+  try {
+    return await fn(pool);
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01')
+      throw new IngestError(
+        'DATABASE_UNAVAILABLE',
+        'alert tables missing: run `ingest db migrate` first',
+      );
+    if ((err as { code?: string }).code === '3D000')
+      throw new IngestError(
+        'DATABASE_UNAVAILABLE',
+        'database does not exist: run `ingest db migrate` first',
+      );
+    throw err;
+  } finally {
+    await pool.end();
+  }
+}
+
+const maskSecret = (s: string | null): string => (s ? `${s.slice(0, 2)}***` : '');
+
+export function registerAlerts(program: Command): void {
+  const alerts = program
+    .command('alerts')
+    .description('threshold alert rules, their HTTP endpoints, and delivery records')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest alerts endpoints add ops --url https://ops.example.com/hooks/ingest --secret s3cret
+  ingest alerts rules add --account D0000591 --param 402 --above 150000 --endpoint ops
+  ingest alerts rules add --account D0000591 --gateway BC:6A:29:D0:F5:C8 --device 12 --param 404 --below 10 --endpoint ops
+  ingest alerts rules list --json
+  ingest alerts deliveries --failed`,
+    );
+  const settings = (c: Command): Command => addSettings(c, ['pgUrl']);
+
+  const rules = alerts
+    .command('rules')
+    .description('alert rules: account/gateway/device/param thresholds');
+  const rulesAdd = settings(
+    rules
+      .command('add')
+      .description(
+        'add a rule: every newly stored value beyond a threshold notifies the endpoint once',
+      )
+      .requiredOption('--account <id>', 'account the rule watches')
+      .option('--gateway <source_key>', 'only this gateway')
+      .option('--device <did>', 'only this device')
+      .requiredOption('--param <p>', 'parameter id')
+      .option('--above <x>', 'fire when value > x')
+      .option('--below <x>', 'fire when value < x')
+      .requiredOption('--endpoint <name>', 'endpoint to notify (ingest alerts endpoints add)')
+      .option('--json', 'print the rule as JSON')
+      .addHelpText(
+        'after',
+        '\nExample:\n  ingest alerts rules add --account D0000591 --param 402 --above 150000 --endpoint ops',
+      ),
+  );
+  rulesAdd.action(async (f: Record<string, string | boolean | undefined>) => {
+    const rule = await withPool(rulesAdd, (pool) =>
+      addRule(pool, {
+        account: String(f.account),
+        gateway: f.gateway as string | undefined,
+        device: f.device as string | undefined,
+        param: num('param', f.param as string, true)!,
+        above: num('above', f.above as string | undefined),
+        below: num('below', f.below as string | undefined),
+        endpoint: String(f.endpoint),
+      }),
+    );
+    if (f.json) printJson(rule);
+    else info(`rule ${rule.id} added`);
+  });
+  const rulesList = settings(
+    rules
+      .command('list')
+      .description('list rules')
+      .option('--account <id>', 'only this account')
+      .option('--json', 'print JSON'),
+  );
+  rulesList.action(async (f: { account?: string; json?: boolean }) => {
+    const list = await withPool(rulesList, (pool) => listRules(pool, f.account));
+    printRows(
+      list,
+      f.json,
+      [
+        ['id', (r) => r.id],
+        ['account', (r) => r.account],
+        ['gateway', (r) => r.gateway ?? '*'],
+        ['device', (r) => r.device ?? '*'],
+        ['param', (r) => r.param],
+        ['above', (r) => r.above],
+        ['below', (r) => r.below],
+        ['endpoint', (r) => r.endpoint],
+      ],
+      '(no alert rules)',
+    );
+  });
+  const rulesRemove = settings(
+    rules.command('remove').argument('<id>', 'rule id').description('remove a rule'),
+  );
+  rulesRemove.action(async (id: string) => {
+    await withPool(rulesRemove, (pool) => removeRule(pool, num('id', id, true)!));
+    info(`rule ${id} removed`);
+  });
+
+  const endpoints = alerts
+    .command('endpoints')
+    .description('HTTP endpoints notifications are POSTed to');
+  const epAdd = settings(
+    endpoints
+      .command('add')
+      .argument('<name>', 'endpoint name (rules refer to it)')
+      .description('add an endpoint')
+      .requiredOption('--url <url>', 'http(s) URL that receives POSTed JSON')
+      .option('--secret <s>', 'HMAC-SHA256 key: requests carry X-Ingest-Signature: sha256=<hex>')
+      .addHelpText(
+        'after',
+        '\nExample:\n  ingest alerts endpoints add ops --url http://127.0.0.1:9000/alerts --secret s3cret',
+      ),
+  );
+  epAdd.action(async (name: string, f: { url: string; secret?: string }) => {
+    await withPool(epAdd, (pool) => addEndpoint(pool, { name, url: f.url, secret: f.secret }));
+    info(`endpoint ${name} added`);
+  });
+  const epList = settings(
+    endpoints.command('list').description('list endpoints').option('--json', 'print JSON'),
+  );
+  epList.action(async (f: { json?: boolean }) => {
+    const list = (await withPool(epList, (pool) => listEndpoints(pool))).map((e) => ({
+      ...e,
+      secret: maskSecret(e.secret),
+    }));
+    printRows(
+      list,
+      f.json,
+      [
+        ['name', (e) => e.name],
+        ['url', (e) => e.url],
+        ['secret', (e) => e.secret],
+        ['created', (e) => e.createdAt],
+      ],
+      '(no endpoints)',
+    );
+  });
+  const epRemove = settings(
+    endpoints
+      .command('remove')
+      .argument('<name>', 'endpoint name')
+      .description('remove an endpoint (no rule may use it)'),
+  );
+  epRemove.action(async (name: string) => {
+    await withPool(epRemove, (pool) => removeEndpoint(pool, name));
+    info(`endpoint ${name} removed`);
+  });
+
+  const deliveries = settings(
+    alerts
+      .command('deliveries')
+      .description('delivery attempts of notifications, newest first')
+      .option('--failed', 'only failed attempts and dead-lettered notifications')
+      .option('--key <idempotency-key>', 'only this notification')
+      .option('--limit <n>', 'rows', '50')
+      .option('--json', 'print JSON')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  ingest alerts deliveries\n  ingest alerts deliveries --failed --json',
+      ),
+  );
+  deliveries.action(
+    async (f: { failed?: boolean; key?: string; limit: string; json?: boolean }) => {
+      const limit = num('limit', f.limit, true)!;
+      const list = await withPool(deliveries, (pool) =>
+        listDeliveries(pool, {
+          failed: f.failed === true,
+          limit,
+          ...(f.key ? { key: f.key } : {}),
+        }),
+      );
+      printRows(
+        list,
+        f.json,
+        [
+          ['at', (d) => d.at],
+          ['key', (d) => d.idempotencyKey.slice(0, 12)],
+          ['endpoint', (d) => d.endpoint],
+          ['attempt', (d) => d.attempt],
+          ['outcome', (d) => d.outcome],
+          ['http', (d) => d.httpStatus],
+          ['ms', (d) => d.durationMs],
+          ['error', (d) => d.error],
+        ],
+        '(no deliveries)',
+      );
+    },
+  );
+}
