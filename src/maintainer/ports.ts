@@ -19,11 +19,8 @@ export interface QueueBroker {
   assertQueue(name: string): Promise<void>;
   /** Ready messages and consumers, or undefined when the queue does not exist. */
   depth(name: string): Promise<{ ready: number; consumers: number } | undefined>;
-  /** Delete a queue; with ifEmpty the broker refuses when it holds messages (returns false). */
-  deleteQueue(
-    name: string,
-    opts: { ifEmpty: boolean },
-  ): Promise<{ deleted: boolean; messages: number }>;
+  /** Delete a queue (gone already is fine); returns the messages it still held. */
+  deleteQueue(name: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -84,19 +81,13 @@ export function createQueueBroker(conn: AmqpConnection, queueType: QueueType): Q
         throw err;
       }
     },
-    async deleteQueue(name, opts) {
+    async deleteQueue(name) {
       const c = await channel();
       try {
-        const r = await c.deleteQueue(name, { ifEmpty: opts.ifEmpty });
-        return { deleted: true, messages: r.messageCount };
+        return (await c.deleteQueue(name)).messageCount;
       } catch (err) {
         drop(c);
-        // 406 PRECONDITION_FAILED: not empty; 404: already gone.
-        if (amqpCode(err) === 406) {
-          const d = await depth(name);
-          return { deleted: false, messages: d?.ready ?? 0 };
-        }
-        if (amqpCode(err) === 404) return { deleted: true, messages: 0 };
+        if (amqpCode(err) === 404) return 0;
         throw err;
       }
     },

@@ -1,0 +1,204 @@
+/** The maintainer's five steps against real PostgreSQL, RabbitMQ and Redis. */
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { readHeartbeat, heartbeatKey } from '../../../src/maintainer/heartbeat.js';
+import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
+import { createPostgresRegistry } from '../../../src/registry/postgres-registry.js';
+import type { QueueRegistry } from '../../../src/registry/registry.js';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+
+let env: TestEnv;
+let registry: QueueRegistry;
+let conn: AmqpConnection;
+
+async function depth(name: string): Promise<number | undefined> {
+  const ch = await conn.createChannel();
+  try {
+    return (await ch.checkQueue(name)).messageCount;
+  } catch {
+    return undefined;
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+}
+
+async function publish(name: string, n: number): Promise<void> {
+  const ch = await conn.createConfirmChannel();
+  for (let i = 0; i < n; i++) ch.sendToQueue(name, Buffer.from('[]'), { persistent: true });
+  await ch.waitForConfirms();
+  await ch.close();
+}
+
+beforeAll(async () => {
+  env = await createTestEnv({ managementUrl: 'http://127.0.0.1:9' });
+  registry = createPostgresRegistry({ url: env.config.pgUrl, poolSize: 3 });
+  conn = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
+  await conn.ready();
+  for (const id of ['A1', 'A2', 'A3', 'A4']) env.queueName(id);
+  await env.pool.query(
+    `INSERT INTO accounts (id, name, active) VALUES ('A1','one',true),('A2','two',true),('A3','three',false)`,
+  );
+});
+
+afterAll(async () => {
+  await conn?.close();
+  await registry?.close();
+  await env?.cleanup();
+});
+
+describe('maintainer pass', () => {
+  it('1+2+5: active accounts get entries and durable queues of the configured type, counts, a heartbeat', async () => {
+    const m = await createMaintainerFromConfig({
+      config: env.config,
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      const r = await m.runOnce();
+      expect(r.errors).toEqual([]);
+      expect(r.accounts.created.sort()).toEqual(['A1', 'A2']);
+      expect(r.accounts.asserted).toBe(2);
+      expect(r.counts).toMatchObject({ source: 'checkQueue', counted: 2, missing: [] });
+      expect(r.heartbeat.written).toBe(true);
+      expect(await depth(env.queueName('A1'))).toBe(0);
+      expect(await depth(env.queueName('A3'))).toBeUndefined(); // inactive: no queue
+      // Declared with the configured type: redeclaring as classic is refused.
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      await expect(
+        ch.assertQueue(env.queueName('A1'), {
+          durable: true,
+          arguments: { 'x-queue-type': 'classic' },
+        }),
+      ).rejects.toThrow(/PRECONDITION_FAILED|inequivalent/);
+      const beat = await readHeartbeat(env.redis, env.config);
+      expect(Date.now() - beat!).toBeLessThan(5_000);
+      expect(heartbeatKey(env.config)).toBe(`${env.config.redisPrefix}maintainer:heartbeat`);
+
+      await publish(env.queueName('A1'), 3);
+      const r2 = await m.runOnce();
+      expect(r2.accounts.created).toEqual([]);
+      expect(r2.accounts.asserted).toBe(0); // already declared by this process
+      expect(await registry.get('A1')).toMatchObject({
+        readyCount: 3,
+        messageCount: 3,
+        hasMessages: true,
+      });
+      expect(await registry.get('A2')).toMatchObject({ messageCount: 0, hasMessages: false });
+    } finally {
+      await m.close();
+      await m.close(); // idempotent
+    }
+  });
+
+  it('3: expired leases, and leases not renewed within --lease-timeout, go back to idle', async () => {
+    const m = await createMaintainerFromConfig({
+      config: env.with({ managementUrl: 'http://127.0.0.1:9', leaseTimeout: '300ms' }),
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      const dead = (await registry.claimNext({
+        consumer: 'killed',
+        strategy: 'fifo',
+        leaseMs: 60_000,
+      }))!;
+      expect((await m.runOnce()).leases.expired).toEqual([]);
+      await delay(400);
+      const r = await m.runOnce();
+      expect(r.leases.expired).toEqual([dead.queue]);
+      expect(await registry.get(dead.queue)).toMatchObject({ state: 'idle', consumer: null });
+      const again = await registry.claimNext({
+        consumer: 'next',
+        strategy: 'fifo',
+        leaseMs: 60_000,
+      });
+      expect(again).not.toBeNull();
+      await registry.release(again!.queue, again!.lease);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('4: a deactivated account: an empty queue goes at once; one with messages waits for the grace period', async () => {
+    const m = await createMaintainerFromConfig({
+      config: env.config,
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      await env.pool.query(`UPDATE accounts SET active = false WHERE id IN ('A1', 'A2')`);
+      const r = await m.runOnce();
+      expect(r.accounts.deleted.sort()).toEqual(['A1', 'A2']);
+      expect(r.errors).toEqual([]);
+      expect(r.deletions.removed).toEqual(['A2']); // empty
+      expect(r.deletions.waiting).toEqual([{ id: 'A1', messages: 3, reason: 'not empty' }]);
+      expect(await depth(env.queueName('A2'))).toBeUndefined();
+      expect(await registry.get('A2')).toBeNull();
+      expect(await depth(env.queueName('A1'))).toBe(3);
+      expect((await registry.get('A1'))?.deleted).toBe(true);
+    } finally {
+      await m.close();
+    }
+    const graceOver = await createMaintainerFromConfig({
+      config: env.with({ managementUrl: 'http://127.0.0.1:9', deleteGrace: '0ms' }),
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      const r = await graceOver.runOnce();
+      expect(r.deletions.forced).toEqual([{ id: 'A1', leftover: 3 }]);
+      expect(r.deletions.removed).toEqual(['A1']);
+      expect(await depth(env.queueName('A1'))).toBeUndefined();
+      expect(await registry.list()).toEqual([]);
+    } finally {
+      await graceOver.close();
+    }
+  });
+
+  it('a removed account is deleted too, and a re-activated one comes back', async () => {
+    const m = await createMaintainerFromConfig({
+      config: env.config,
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      await env.pool.query(`INSERT INTO accounts (id, name) VALUES ('A4', 'four')`);
+      expect((await m.runOnce()).accounts.created).toEqual(['A4']);
+      await env.pool.query(`DELETE FROM accounts WHERE id = 'A4'`);
+      const r = await m.runOnce();
+      expect(r.accounts.deleted).toEqual(['A4']);
+      expect(r.deletions.removed).toEqual(['A4']);
+      await env.pool.query(`UPDATE accounts SET active = true WHERE id = 'A3'`);
+      const back = await m.runOnce();
+      expect(back.accounts.created).toEqual(['A3']);
+      expect(await depth(env.queueName('A3'))).toBe(0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('start() runs passes on the interval until close()', async () => {
+    const m = await createMaintainerFromConfig({
+      config: env.with({ managementUrl: 'http://127.0.0.1:9', maintainInterval: '100ms' }),
+      logger: silentLogger(),
+      registry,
+    });
+    await env.redis.del(heartbeatKey(env.config));
+    m.start();
+    await delay(300);
+    const first = await readHeartbeat(env.redis, env.config);
+    await delay(600);
+    const later = await readHeartbeat(env.redis, env.config);
+    await m.close();
+    expect(first).not.toBeNull();
+    expect(later!).toBeGreaterThan(first!);
+    await delay(250);
+    expect(await readHeartbeat(env.redis, env.config)).toBe(later); // no pass after close
+  });
+});
