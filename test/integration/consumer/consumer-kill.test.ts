@@ -1,0 +1,112 @@
+/**
+ * A SIGKILLed consumer loses nothing and duplicates nothing: the built
+ * `ingest consume` is killed with -9 in the middle of a drain, another one
+ * finishes, and the rows equal the distinct values published. Needs
+ * `npm run build` (npm test runs it first).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Channel } from 'amqplib';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
+import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
+import { configToEnv } from '../../../src/loadtest/sandbox.js';
+import { runIngest, startIngest } from '../../../src/loadtest/ingest-process.js';
+import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
+import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
+import { publishReadings, reading } from './publish-helpers.js';
+
+const logger = silentLogger();
+const built = existsSync(fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)));
+let env: TestEnv;
+let dispatcher: DispatcherServer;
+let conn: AmqpConnection;
+let ch: Channel;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  await env.pool.query(`INSERT INTO accounts (id) VALUES ('K1')`);
+  env.queueName('K1');
+  env.queues.add(deadQueueName(env.config, 'readings'));
+  env.queues.add(alertsQueueName(env.config));
+  const cfg = env.with({ dispatcherPort: 0, leaseTimeout: '2s' });
+  const maintainer = await createMaintainerFromConfig({ config: cfg, logger });
+  await maintainer.runOnce();
+  await maintainer.close();
+  dispatcher = await startDispatcherServer({ config: cfg, logger, cacheMs: 100, sweepMs: 500 });
+  conn = createAmqpConnection({ url: cfg.amqpUrl, logger });
+  await conn.ready();
+  ch = await conn.createChannel();
+});
+
+afterAll(async () => {
+  await ch?.close().catch(() => undefined);
+  await conn?.close();
+  await dispatcher?.close();
+  await env?.cleanup();
+});
+
+async function rows(): Promise<number> {
+  const r = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
+  return r.rows[0]!.n;
+}
+
+describe.skipIf(!built)('consumer crash (kill -9)', () => {
+  it('rows == distinct values after a SIGKILL mid-drain and a second consumer', async () => {
+    const MESSAGES = 300;
+    const PER = 500;
+    for (let m = 0; m < MESSAGES; m++) {
+      const readings = Array.from({ length: PER }, (_, i) =>
+        reading(`d${m}-${i}`, '2015-04-21T23:15:00+00:00', [
+          [402, i],
+          [404, m],
+        ]),
+      );
+      publishReadings(ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
+        valueCount: PER * 2,
+        readingCount: PER,
+      });
+      // Also a resend of the same batch by the gateway, for good measure.
+      if (m % 50 === 0)
+        publishReadings(ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
+          valueCount: PER * 2,
+        });
+    }
+    const total = MESSAGES * PER * 2;
+    const childEnv = {
+      ...configToEnv(env.config, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']),
+      INGEST_DISPATCHER_URL: dispatcher.url,
+      INGEST_LEASE_TIMEOUT: '2s',
+      INGEST_LOG_LEVEL: 'warn',
+      INGEST_LOG_FORMAT: 'json',
+    };
+    const first = startIngest(['consume', '--batch', '100000', '--concurrency', '1'], childEnv);
+    const deadline = Date.now() + 20_000;
+    let seen = 0;
+    while (Date.now() < deadline) {
+      seen = await rows();
+      if (seen > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const atKill = await rows();
+    expect(seen).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(total);
+    // The dead consumer's lease runs out, then a second consumer finishes the queue.
+    await new Promise((r) => setTimeout(r, 2_500));
+    await runIngest(['consume', '--once', '--batch', '100000'], childEnv, 60_000);
+    expect(await rows()).toBe(total);
+    expect((await ch.checkQueue(env.queueName('K1'))).messageCount).toBe(0);
+    const dup = await env.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM (SELECT 1 FROM readings GROUP BY source_key, device, param, ts HAVING count(*) > 1) d',
+    );
+    expect(dup.rows[0]!.n).toBe(0);
+  }, 90_000);
+});

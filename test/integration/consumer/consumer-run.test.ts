@@ -1,0 +1,145 @@
+/**
+ * The consumer against a real dispatcher and maintainer: several accounts,
+ * --concurrency 2, --once; then a paused queue (renew answers 409) is left alone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Channel } from 'amqplib';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import { createLifecycle } from '../../../src/core/lifecycle.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { Config } from '../../../src/core/config.js';
+import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
+import { createDispatcherClient } from '../../../src/dispatcher/client.js';
+import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
+import { runConsumer } from '../../../src/consumer/run.js';
+import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
+import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
+import { publishReadings, reading } from './publish-helpers.js';
+
+const logger = silentLogger();
+const ACCOUNTS = ['C1', 'C2', 'C3', 'C4'];
+let env: TestEnv;
+let config: Config;
+let dispatcher: DispatcherServer;
+let conn: AmqpConnection;
+let ch: Channel;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  for (const a of ACCOUNTS) {
+    await env.pool.query('INSERT INTO accounts (id, name) VALUES ($1, $1)', [a]);
+    env.queueName(a);
+  }
+  env.queues.add(deadQueueName(env.config, 'readings'));
+  env.queues.add(alertsQueueName(env.config));
+  const base = env.with({ dispatcherPort: 0, leaseTimeout: '3s' });
+  const maintainer = await createMaintainerFromConfig({ config: base, logger });
+  await maintainer.runOnce();
+  await maintainer.close();
+  dispatcher = await startDispatcherServer({ config: base, logger, cacheMs: 100 });
+  config = env.with({ dispatcherPort: 0, leaseTimeout: '3s', dispatcherUrl: dispatcher.url });
+  conn = createAmqpConnection({ url: config.amqpUrl, logger });
+  await conn.ready();
+  ch = await conn.createChannel();
+});
+
+afterAll(async () => {
+  await ch?.close().catch(() => undefined);
+  await conn?.close();
+  await dispatcher?.close();
+  await env?.cleanup();
+});
+
+async function count(): Promise<number> {
+  const r = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
+  return r.rows[0]!.n;
+}
+
+function publishMany(account: string, messages: number, perMessage: number, tag: string): number {
+  let values = 0;
+  for (let m = 0; m < messages; m++) {
+    const readings = Array.from({ length: perMessage }, (_, i) =>
+      reading(`${tag}-${m}-${i}`, '2015-04-21T23:15:00+00:00', [
+        [402, i],
+        [404, m],
+      ]),
+    );
+    publishReadings(
+      ch,
+      env.queueName(account),
+      `GW:${account}`,
+      account,
+      JSON.stringify(readings),
+      {
+        valueCount: perMessage * 2,
+        readingCount: perMessage,
+      },
+    );
+    values += perMessage * 2;
+  }
+  return values;
+}
+
+describe('ingest consume (in-process) with a real dispatcher', () => {
+  it('--once --concurrency 2 drains every queue, one row per value, then exits', async () => {
+    let expected = 0;
+    for (const a of ACCOUNTS) expected += publishMany(a, 12, 50, 'once');
+    await new Promise((r) => setTimeout(r, 200));
+    const lifecycle = createLifecycle(logger);
+    try {
+      const h = await runConsumer(
+        { config, logger, lifecycle },
+        { concurrency: 2, batch: 5, once: true },
+      );
+      await h.loop.done;
+    } finally {
+      await lifecycle.close();
+    }
+    expect(await count()).toBe(expected);
+    for (const a of ACCOUNTS) expect((await ch.checkQueue(env.queueName(a))).messageCount).toBe(0);
+    // Every lease was given back.
+    const client = createDispatcherClient({ url: dispatcher.url });
+    try {
+      const status = await client.status();
+      expect(status.queues.filter((q) => q.registryState === 'busy')).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('does not drain a paused queue; stop() releases what it holds', async () => {
+    const before = await count();
+    const client = createDispatcherClient({ url: dispatcher.url });
+    await client.pause('C1');
+    const v1 = publishMany('C1', 3, 10, 'paused');
+    const v2 = publishMany('C2', 3, 10, 'live');
+    await new Promise((r) => setTimeout(r, 200));
+    const lifecycle = createLifecycle(logger);
+    try {
+      const h = await runConsumer(
+        { config, logger, lifecycle },
+        { concurrency: 2, batch: 50, once: true },
+      );
+      await h.loop.done;
+      expect(await count()).toBe(before + v2);
+      expect((await ch.checkQueue(env.queueName('C1'))).messageCount).toBe(3);
+      await client.unpause('C1');
+      const h2 = await runConsumer(
+        { config, logger, lifecycle: createLifecycle(logger) },
+        { concurrency: 1, batch: 50, once: false },
+      );
+      const end = Date.now() + 10_000;
+      while ((await count()) < before + v1 + v2 && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 100));
+      await h2.loop.stop();
+      expect(await count()).toBe(before + v1 + v2);
+    } finally {
+      client.close();
+      await lifecycle.close();
+    }
+  });
+});
