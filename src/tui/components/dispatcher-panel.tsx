@@ -1,0 +1,53 @@
+import { Box, Text } from 'ink';
+import type { DispatcherSection } from '../../admin/pipeline-status.js';
+import { fmtAge, fmtCount } from '../format.js';
+import { Fields } from './fields.js';
+import { StatusBadge } from './status-badge.js';
+
+export function DispatcherPanel(props: { url: string; section: DispatcherSection | undefined }) {
+  const s = props.section;
+  const d = s?.ok ? s.dispatcher : undefined;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text bold color="cyan">
+          DISPATCHER
+        </Text>{' '}
+        {props.url} {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
+        {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
+        {d ? (
+          <>
+            {' '}
+            <Text color={d.state === 'running' ? 'green' : 'yellow'} bold>
+              {d.state}
+            </Text>{' '}
+            strategy <Text bold>{d.effectiveStrategy}</Text>
+            {d.fallback ? <Text color="yellow"> (fallback from {d.strategy})</Text> : null}{' '}
+            maintainer{' '}
+            <Text color={d.maintainer.alive ? 'green' : 'red'} bold>
+              {d.maintainer.alive ? 'alive' : 'stale'}
+            </Text>
+            <Text dimColor> ({fmtAge(d.maintainer.ageMs)} ago)</Text>
+          </>
+        ) : null}
+      </Text>
+      {s?.ok ? (
+        <Fields
+          fields={[
+            { label: 'queues', value: String(s.queues.length) },
+            { label: 'busy', value: String(s.byState.busy), color: 'green' },
+            { label: 'idle', value: String(s.byState.idle) },
+            { label: 'empty', value: String(s.byState.empty) },
+            {
+              label: 'paused',
+              value: String(s.byState.paused),
+              color: s.byState.paused > 0 ? 'yellow' : undefined,
+            },
+            { label: 'deleted', value: String(s.byState.deleted) },
+            { label: 'messages', value: fmtCount(s.messages) },
+          ]}
+        />
+      ) : null}
+    </Box>
+  );
+}

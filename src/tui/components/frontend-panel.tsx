@@ -1,0 +1,43 @@
+import { Box, Text } from 'ink';
+import type { FrontendSection } from '../../admin/pipeline-status.js';
+import { fmtCount, fmtMs, fmtRate } from '../format.js';
+import { Fields } from './fields.js';
+import { StatusBadge } from './status-badge.js';
+
+export function FrontendPanel(props: { url: string; section: FrontendSection | undefined }) {
+  const s = props.section;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text bold color="cyan">
+          FRONTEND
+        </Text>{' '}
+        {props.url} {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
+        {s?.ok ? (
+          <Text color={s.ready ? 'green' : 'yellow'}>{s.ready ? ' ready' : ' not ready'}</Text>
+        ) : null}
+        {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
+        {s?.ok && s.hint ? <Text color="yellow"> ({s.hint})</Text> : null}
+      </Text>
+      {s?.ok ? (
+        <Fields
+          fields={[
+            { label: 'requests', value: fmtRate(s.requestsPerSec) },
+            { label: 'readings', value: fmtRate(s.readingsPerSec) },
+            {
+              label: 'confirm p50',
+              value: fmtMs(s.confirmP50Ms),
+            },
+            { label: 'p99', value: fmtMs(s.confirmP99Ms) },
+            {
+              label: 'non-2xx',
+              value: fmtRate(s.non2xxPerSec),
+              color: s.non2xxPerSec > 0 ? 'yellow' : undefined,
+              note: `(${fmtCount(s.non2xxTotal)} of ${fmtCount(s.requestsTotal)})`,
+            },
+          ]}
+        />
+      ) : null}
+    </Box>
+  );
+}
