@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { registerDashboard } from './dashboard.command.js';
 import { registerUp } from './up.command.js';
-import { registerDashboard } from './dashboard.command.js';
 import { registerConfig } from './config.command.js';
 import { registerDb } from './db.command.js';
 import { registerLoadtest } from './loadtest.command.js';
@@ -16,6 +15,8 @@ import { registerAlerts } from './alerts.command.js';
 import { registerDeadletters } from './deadletters.command.js';
 import { registerDispatch } from './dispatch.command.js';
 import { registerMaintain } from './maintain.command.js';
+import { registerQueues } from './queues.command.js';
+import { registerDispatcher } from './dispatcher.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDb,
@@ -23,11 +24,12 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerLoadtest,
   registerDispatch,
   registerMaintain,
+  registerQueues,
+  registerDispatcher,
   registerConsume,
   registerNotify,
   registerAlerts,
   registerDeadletters,
-  registerDashboard,
   registerUp,
   registerDashboard,
 ];
