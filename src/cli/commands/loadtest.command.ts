@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerLoadtestFrontend } from './loadtest-frontend.command.js';
+import { registerLoadtestPipeline } from './loadtest-pipeline.command.js';
 
 export function registerLoadtest(program: Command): void {
   const group = program
@@ -12,4 +13,5 @@ export function registerLoadtest(program: Command): void {
       'load-test a component on this machine (loopback only, bounded in time and count)',
     );
   registerLoadtestFrontend(group);
+  registerLoadtestPipeline(group);
 }

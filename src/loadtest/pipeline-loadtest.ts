@@ -1,0 +1,291 @@
+/**
+ * `ingest loadtest pipeline`: the whole pipeline on this machine, in a sandbox
+ * (own database, Redis prefix, queue prefix; dropped at the end). Frontend,
+ * dispatcher, maintainer and consumers run in this process; readings go in
+ * through HTTP and the run waits until every accepted value is a row. The raw
+ * ceiling of the consumer's write path is measured in the same sandbox first.
+ */
+import { randomBytes } from 'node:crypto';
+import { accountQueueName, type Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { createLifecycle } from '../core/lifecycle.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { createPgPool } from '../adapters/postgres/pool.js';
+import { createRedis } from '../adapters/redis/client.js';
+import { createProvisioning } from '../provisioning/provisioning.js';
+import { createCacheSync } from '../cache-sync/cache-sync.js';
+import { createMaintainerFromConfig } from '../maintainer/run.js';
+import { startDispatcherServer } from '../dispatcher/server.js';
+import { startFrontendServer } from '../frontend/server.js';
+import { runConsumer } from '../consumer/run.js';
+import type { StoredEvent } from '../consumer/queue-drainer.js';
+import { deadQueueName } from '../deadletters/dead-letter-queues.js';
+import { alertsQueueName } from '../alerts/alert-topology.js';
+import { createSandbox } from './sandbox.js';
+import { feed, type FeedGateway, type FeedResult } from './pipeline-feeder.js';
+import { measureWriteCeiling, type CeilingResult } from './pipeline-write-ceiling.js';
+import { round, summarize, type LatencySummary } from './stats.js';
+
+export interface PipelineOptions {
+  config: Config;
+  logger: Logger;
+  readings: number;
+  accounts: number;
+  readingsPerRequest: number;
+  connections: number;
+  consumers: number;
+  batch: number;
+  flood?: { account: string; messages: number; readingsPerMessage: number } | undefined;
+  /** Pause between trickle requests per connection while flooding. */
+  tricklePauseMs: number;
+  timeoutMs: number;
+  ceilingRows: number;
+  onProgress?: ((line: string) => void) | undefined;
+}
+
+export interface PipelineReport {
+  machine: { cpus: number; node: string; date: string };
+  settings: Record<string, unknown>;
+  accepted: {
+    requests: number;
+    readings: number;
+    values: number;
+    rejected: Record<string, number>;
+  };
+  stored: number;
+  duplicates: number;
+  missing: number;
+  redeliveredValues: number;
+  seconds: number;
+  valuesPerSec: number;
+  lagMs: LatencySummary;
+  flood?: {
+    account: string;
+    messagesAccepted: number;
+    floodLagMs: LatencySummary;
+    othersLagMs: LatencySummary;
+    floodSeconds: number;
+  };
+  ceiling: CeilingResult | undefined;
+  ratioOfCeiling: number | undefined;
+  timedOut: boolean;
+}
+
+class LagCollector {
+  samples = new Map<string, number[]>();
+  inserted = 0;
+  offered = 0;
+  lastCommit = 0;
+  add(e: StoredEvent): void {
+    this.inserted += e.inserted;
+    this.offered += e.values;
+    this.lastCommit = Math.max(this.lastCommit, e.committedAt);
+    const list = this.samples.get(e.account) ?? [];
+    for (const r of e.received) list.push(e.committedAt - r.receivedAt);
+    this.samples.set(e.account, list);
+  }
+  lag(filter: (account: string) => boolean): LatencySummary {
+    const all: number[] = [];
+    for (const [a, s] of this.samples) if (filter(a)) all.push(...s);
+    const sum = summarize(all);
+    return { ...sum, mean: round(sum.mean) };
+  }
+}
+
+function randomKey(): string {
+  return `PL:${randomBytes(5).toString('hex').toUpperCase().match(/../g)!.join(':')}`;
+}
+
+export async function runPipelineLoadtest(opts: PipelineOptions): Promise<PipelineReport> {
+  const progress = opts.onProgress ?? (() => undefined);
+  // The components log warnings only; the report is the output.
+  const quiet = createLogger({ level: 'warn', format: opts.config.logFormat, name: 'loadtest' });
+  const sandbox = await createSandbox(opts.config, 'pipeline', opts.logger, {
+    frontendPort: 0,
+    dispatcherPort: 0,
+    maintainInterval: '1s',
+    leaseTimeout: '15s',
+    host: '127.0.0.1',
+  });
+  const lifecycle = createLifecycle(opts.logger);
+  lifecycle.defer('sandbox', () => sandbox.cleanup());
+  const cfg = sandbox.config;
+  try {
+    const pool = createPgPool(cfg.pgUrl, { max: 4, application: 'ingest-loadtest' });
+    lifecycle.defer('pool', () => pool.end());
+
+    let ceiling: CeilingResult | undefined;
+    if (opts.ceilingRows > 0) {
+      progress(`measuring the write-path ceiling (${opts.ceilingRows} values, copy-ledger)`);
+      const perTx = Math.max(1, Math.round(20_000 / (opts.readingsPerRequest * 2)));
+      [ceiling] = await measureWriteCeiling(pool, {
+        paths: ['copy-ledger'],
+        rows: opts.ceilingRows,
+        readingsPerMessage: opts.readingsPerRequest,
+        perTx,
+        concurrency: Math.min(opts.consumers, 4),
+      });
+      await pool.query('TRUNCATE readings, consumed_messages');
+      progress(`ceiling: ${ceiling!.rowsPerSec} values/s`);
+    }
+
+    progress(`provisioning ${opts.accounts} accounts${opts.flood ? ' + 1 flooding' : ''}`);
+    const prov = createProvisioning({ pool, config: cfg });
+    const gateways: FeedGateway[] = [];
+    const pad = String(opts.accounts).length;
+    for (let i = 1; i <= opts.accounts; i++) {
+      const account = `P${String(i).padStart(Math.max(7, pad), '0')}`;
+      await prov.addAccount({ id: account });
+      const sourceKey = randomKey();
+      const { token } = await prov.addGateway({ sourceKey, accountId: account });
+      gateways.push({ account, sourceKey, token });
+      sandbox.queues.add(accountQueueName(cfg, account));
+    }
+    let floodGateway: FeedGateway | undefined;
+    if (opts.flood) {
+      await prov.addAccount({ id: opts.flood.account });
+      const sourceKey = randomKey();
+      const { token } = await prov.addGateway({ sourceKey, accountId: opts.flood.account });
+      floodGateway = { account: opts.flood.account, sourceKey, token };
+      sandbox.queues.add(accountQueueName(cfg, opts.flood.account));
+    }
+    for (const k of ['readings', 'alerts'] as const) sandbox.queues.add(deadQueueName(cfg, k));
+    sandbox.queues.add(alertsQueueName(cfg));
+
+    const redis = createRedis(cfg.redisUrl, { logger: quiet, failFast: false });
+    lifecycle.defer('redis', () => redis.disconnect());
+    const sync = createCacheSync({ config: cfg, logger: quiet, pool, redis });
+    await sync.syncOnce();
+    await sync.close();
+
+    const maintainer = await createMaintainerFromConfig({ config: cfg, logger: quiet });
+    lifecycle.defer('maintainer', () => maintainer.close());
+    await maintainer.runOnce();
+    maintainer.start();
+    const dispatcher = await startDispatcherServer({ config: cfg, logger: quiet });
+    lifecycle.defer('dispatcher', () => dispatcher.close());
+    const frontend = await startFrontendServer({ config: cfg, logger: quiet });
+    lifecycle.defer('frontend', () => frontend.close());
+
+    const lag = new LagCollector();
+    const consumerLife = createLifecycle(quiet);
+    lifecycle.defer('consumers', () => consumerLife.close());
+    await runConsumer(
+      { config: { ...cfg, dispatcherUrl: dispatcher.url }, logger: quiet, lifecycle: consumerLife },
+      {
+        concurrency: opts.consumers,
+        batch: opts.batch,
+        once: false,
+        name: 'loadtest',
+        events: { stored: (e) => lag.add(e) },
+      },
+    );
+
+    const stop = new AbortController();
+    const deadline = setTimeout(() => stop.abort(), opts.timeoutMs);
+    lifecycle.defer('deadline', () => clearTimeout(deadline));
+    const requests = Math.ceil(opts.readings / opts.readingsPerRequest);
+    progress(
+      `feeding ${requests} requests of ${opts.readingsPerRequest} readings over ${opts.connections} connections${opts.flood ? `, flood ${opts.flood.messages} messages` : ''}`,
+    );
+    const t0 = Date.now();
+    const floodConns = opts.flood ? Math.max(1, Math.floor(opts.connections / 2)) : 0;
+    const trickle = feed(
+      frontend.url,
+      {
+        gateways,
+        requests,
+        readingsPerRequest: opts.readingsPerRequest,
+        connections: Math.max(1, opts.connections - floodConns),
+        pauseMs: opts.flood ? opts.tricklePauseMs : 0,
+      },
+      stop.signal,
+    );
+    const flooding: Promise<FeedResult | undefined> =
+      opts.flood && floodGateway
+        ? feed(
+            frontend.url,
+            {
+              gateways: [floodGateway],
+              requests: opts.flood.messages,
+              readingsPerRequest: opts.flood.readingsPerMessage,
+              connections: floodConns,
+              pauseMs: 0,
+            },
+            stop.signal,
+          )
+        : Promise.resolve(undefined);
+    const ticker = setInterval(
+      () => progress(`${lag.inserted} values stored, ${round((Date.now() - t0) / 1000)} s`),
+      5_000,
+    );
+    lifecycle.defer('ticker', () => clearInterval(ticker));
+    const [fed, floodFed] = await Promise.all([trickle, flooding]);
+    const acceptedValues = fed.acceptedValues + (floodFed?.acceptedValues ?? 0);
+    progress(`fed: ${acceptedValues} values accepted; waiting for the rows`);
+    while (lag.inserted < acceptedValues && !stop.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const end = lag.lastCommit || Date.now();
+    clearInterval(ticker);
+    const count = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
+    const dups = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM readings
+         GROUP BY source_key, device, param, ts HAVING count(*) > 1) d`,
+    );
+    const stored = count.rows[0]!.n;
+    const seconds = (end - t0) / 1000;
+    const valuesPerSec = Math.round(stored / seconds);
+    const floodAccount = opts.flood?.account;
+    const report: PipelineReport = {
+      machine: {
+        cpus: (await import('node:os')).cpus().length,
+        node: process.version,
+        date: new Date().toISOString(),
+      },
+      settings: {
+        readings: opts.readings,
+        accounts: opts.accounts,
+        readingsPerRequest: opts.readingsPerRequest,
+        connections: opts.connections,
+        consumers: opts.consumers,
+        batch: opts.batch,
+        queueType: cfg.queueType,
+        writePath: 'copy-ledger',
+        flood: opts.flood ?? null,
+      },
+      accepted: {
+        requests: fed.accepted + (floodFed?.accepted ?? 0),
+        readings: fed.acceptedReadings + (floodFed?.acceptedReadings ?? 0),
+        values: acceptedValues,
+        rejected: { ...fed.rejected, ...(floodFed?.rejected ?? {}) },
+      },
+      stored,
+      duplicates: dups.rows[0]!.n + Math.max(0, stored - acceptedValues),
+      missing: Math.max(0, acceptedValues - stored),
+      redeliveredValues: lag.offered - lag.inserted,
+      seconds: round(seconds, 2),
+      valuesPerSec,
+      lagMs: lag.lag(() => true),
+      ceiling,
+      ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,
+      timedOut: stop.signal.aborted,
+    };
+    if (opts.flood && floodAccount && floodFed) {
+      report.flood = {
+        account: floodAccount,
+        messagesAccepted: floodFed.accepted,
+        floodLagMs: lag.lag((a) => a === floodAccount),
+        othersLagMs: lag.lag((a) => a !== floodAccount),
+        floodSeconds: round((floodFed.lastAt - floodFed.firstAt) / 1000, 2),
+      };
+    }
+    return report;
+  } catch (err) {
+    opts.logger.error({ err: errorMessage(err) }, 'pipeline load test failed');
+    throw err;
+  } finally {
+    progress('cleaning up the sandbox');
+    await lifecycle.close();
+  }
+}

@@ -1,0 +1,70 @@
+/** The pipeline load test's report for people, and its pass/fail verdicts. */
+import type { PipelineReport } from './pipeline-loadtest.js';
+
+export const PIPELINE_TARGETS = {
+  valuesPerSec: 50_000,
+  ratioOfCeiling: 0.7,
+  othersLagP99Ms: 5_000,
+} as const;
+
+export interface Verdict {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export function pipelineVerdicts(r: PipelineReport): Verdict[] {
+  const v: Verdict[] = [
+    {
+      name: 'exactly once',
+      ok: r.duplicates === 0 && r.missing === 0 && !r.timedOut,
+      detail: `stored ${r.stored} of ${r.accepted.values} accepted values, ${r.duplicates} duplicates, ${r.missing} missing${r.timedOut ? ' (timed out)' : ''}`,
+    },
+    {
+      name: 'throughput',
+      ok: r.valuesPerSec >= PIPELINE_TARGETS.valuesPerSec,
+      detail: `${r.valuesPerSec} values/s end to end (target >= ${PIPELINE_TARGETS.valuesPerSec})`,
+    },
+  ];
+  if (r.ratioOfCeiling !== undefined)
+    v.push({
+      name: 'share of ceiling',
+      ok: r.ratioOfCeiling >= PIPELINE_TARGETS.ratioOfCeiling,
+      detail: `${r.ratioOfCeiling} of the write-path ceiling ${r.ceiling?.rowsPerSec} values/s (target >= ${PIPELINE_TARGETS.ratioOfCeiling})`,
+    });
+  if (r.flood)
+    v.push({
+      name: 'flood isolation',
+      ok: r.flood.othersLagMs.p99 < PIPELINE_TARGETS.othersLagP99Ms,
+      detail: `others' lag p99 ${r.flood.othersLagMs.p99} ms vs flood's ${r.flood.floodLagMs.p99} ms (target < ${PIPELINE_TARGETS.othersLagP99Ms} ms)`,
+    });
+  return v;
+}
+
+export function pipelineFailed(r: PipelineReport): boolean {
+  return !pipelineVerdicts(r)[0]!.ok;
+}
+
+export function renderPipelineReport(r: PipelineReport): string {
+  const rej = Object.entries(r.accepted.rejected);
+  const lines = [
+    `pipeline load test — ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.date}`,
+    `  settings:    ${JSON.stringify(r.settings)}`,
+    `  accepted:    ${r.accepted.requests} requests, ${r.accepted.readings} readings, ${r.accepted.values} values${rej.length ? ` (rejected: ${rej.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}`,
+    `  stored:      ${r.stored} rows   duplicates: ${r.duplicates}   missing: ${r.missing}   redelivered values dropped: ${r.redeliveredValues}`,
+    `  end to end:  ${r.valuesPerSec} values/s (${r.seconds} s from first request to last commit)`,
+    `  lag:         p50 ${r.lagMs.p50} ms   p99 ${r.lagMs.p99} ms   max ${r.lagMs.max} ms (receipt -> commit, ${r.lagMs.count} messages)`,
+  ];
+  if (r.ceiling)
+    lines.push(
+      `  ceiling:     ${r.ceiling.rowsPerSec} values/s (copy-ledger straight into PostgreSQL, same sandbox) -> ratio ${r.ratioOfCeiling}`,
+    );
+  if (r.flood)
+    lines.push(
+      `  flood:       ${r.flood.account}: ${r.flood.messagesAccepted} messages in ${r.flood.floodSeconds} s; lag p99 flood ${r.flood.floodLagMs.p99} ms vs others ${r.flood.othersLagMs.p99} ms (others p50 ${r.flood.othersLagMs.p50} ms)`,
+    );
+  lines.push('');
+  for (const v of pipelineVerdicts(r))
+    lines.push(`  ${v.ok ? 'PASS' : 'MISS'}  ${v.name}: ${v.detail}`);
+  return lines.join('\n');
+}
