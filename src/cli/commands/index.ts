@@ -17,10 +17,18 @@ import { registerDispatch } from './dispatch.command.js';
 import { registerMaintain } from './maintain.command.js';
 import { registerQueues } from './queues.command.js';
 import { registerDispatcher } from './dispatcher.command.js';
+import { registerAccounts } from './accounts.command.js';
+import { registerGateways } from './gateways.command.js';
+import { registerSyncCache } from './sync-cache.command.js';
+import { registerServeFrontend } from './serve-frontend.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerDb,
   registerConfig,
+  registerAccounts,
+  registerGateways,
+  registerSyncCache,
+  registerServeFrontend,
   registerLoadtest,
   registerDispatch,
   registerMaintain,

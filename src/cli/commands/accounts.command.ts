@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { createPgPool } from '../../adapters/postgres/pool.js';
+import { createAmqpConnection } from '../../adapters/rabbitmq/connection.js';
+import { createProvisioning } from '../../provisioning/provisioning.js';
+import { addSettings, contextFrom } from '../settings.js';
+import { info, printJson, printRows } from '../output.js';
+
+const PG = ['pgUrl'] as const;
+
+export function registerAccounts(program: Command): void {
+  const accounts = program
+    .command('accounts')
+    .description('provision accounts (deployments) in PostgreSQL, the system of record')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest accounts add D0000591 --name "Plant 591"
+  ingest accounts list --json
+  ingest accounts disable D0000591`,
+    );
+
+  const add = accounts
+    .command('add <id>')
+    .description(
+      'create an account and declare its durable RabbitMQ queue (the queue is left to the maintainer when RabbitMQ is unreachable)',
+    )
+    .option('--name <name>', 'display name', '')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  ingest accounts add D0000591 --name "Plant 591"');
+  addSettings(add, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']).action(
+    async (id: string, opts: { name: string; json?: boolean }) => {
+      const { config, logger } = contextFrom(add);
+      const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
+      const amqp = createAmqpConnection({
+        url: config.amqpUrl,
+        logger: logger.child({}, { level: 'error' }),
+      });
+      try {
+        const out = await createProvisioning({ pool, config, amqp }).addAccount({
+          id,
+          name: opts.name,
+        });
+        if (opts.json) return printJson(out);
+        info(`account ${out.account.id} created`);
+        if (out.queue?.declared)
+          info(`queue ${out.queue.name} declared (${config.queueType}, durable)`);
+        else if (out.queue)
+          process.stderr.write(
+            `ingest: warning: could not declare queue ${out.queue.name} (${out.queue.error}); the maintainer (ingest maintain) will create it\n`,
+          );
+      } finally {
+        await amqp.close();
+        await pool.end();
+      }
+    },
+  );
+
+  const list = accounts
+    .command('list')
+    .description('list accounts with their state and number of gateways')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  ingest accounts list --json');
+  addSettings(list, PG).action(async (opts: { json?: boolean }) => {
+    const { config } = contextFrom(list);
+    const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
+    try {
+      const rows = await createProvisioning({ pool, config }).listAccounts();
+      printRows(
+        rows,
+        opts.json,
+        [
+          ['account', (a) => a.id],
+          ['name', (a) => a.name],
+          ['active', (a) => (a.active ? 'yes' : 'NO')],
+          ['gateways', (a) => a.gateways],
+          ['created', (a) => a.createdAt],
+        ],
+        '(no accounts: ingest accounts add <id>)',
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  for (const [name, active] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    const cmd = accounts
+      .command(`${name} <id>`)
+      .description(
+        active
+          ? 'reactivate an account: its gateways are accepted again (within the token-cache TTL after sync-cache)'
+          : 'deactivate an account: its gateways get 403 (within the token-cache TTL after sync-cache)',
+      )
+      .option('--json', 'print the account as JSON')
+      .addHelpText('after', `\nExample:\n  ingest accounts ${name} D0000591`);
+    addSettings(cmd, PG).action(async (id: string, opts: { json?: boolean }) => {
+      const { config } = contextFrom(cmd);
+      const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
+      try {
+        const a = await createProvisioning({ pool, config }).setAccountActive(id, active);
+        if (opts.json) return printJson(a);
+        info(`account ${a.id} ${active ? 'enabled' : 'disabled'}`);
+      } finally {
+        await pool.end();
+      }
+    });
+  }
+}

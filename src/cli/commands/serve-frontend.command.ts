@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { IngestError } from '../../core/errors.js';
+import { startFrontendServer } from '../../frontend/server.js';
+import {
+  clusterWorkerMetrics,
+  isClusterWorker,
+  runFrontendPrimary,
+} from '../../frontend/cluster.js';
+import { addSettings, contextFrom } from '../settings.js';
+
+export function registerServeFrontend(program: Command): void {
+  const cmd = program
+    .command('serve-frontend')
+    .description(
+      'HTTP entry point for gateways: POST /readings authenticates, validates and publishes each request to its account queue with publisher confirms (2xx only once durable); /health, /ready, /metrics, /admin/gateways',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest serve-frontend
+  ingest serve-frontend --port 8080 --host 0.0.0.0 --workers 2
+  ingest serve-frontend --rate-limit 5 --max-queue-depth 100000
+
+Gateways POST to /readings?source_key=<key>&x-dexcell-source-token=<token>
+(the token may also be sent as header x-dexcell-source-token). Tokens are
+checked against the Redis cache written by \`ingest sync-cache\`, cached
+in-process for --token-cache-ttl. SIGTERM/SIGINT: /ready turns 503, in-flight
+requests finish and get their confirms, then the process exits.`,
+    );
+  addSettings(cmd, [
+    'frontendPort',
+    'host',
+    'workers',
+    'redisUrl',
+    'redisPrefix',
+    'amqpUrl',
+    'queuePrefix',
+    'queueType',
+    'bodyLimit',
+    'chunkReadings',
+    'publishTimeout',
+    'tokenCacheTtl',
+    'rateLimit',
+    'maxQueueDepth',
+    'adminToken',
+  ]).action(async () => {
+    const { config, logger, lifecycle } = contextFrom(cmd, 'ingest serve-frontend');
+    if (config.workers < 1) throw new IngestError('VALIDATION', '--workers must be >= 1');
+    if (config.workers > 1 && !isClusterWorker()) {
+      await runFrontendPrimary({ workers: config.workers, logger });
+      return;
+    }
+    const clustered = isClusterWorker() ? clusterWorkerMetrics() : undefined;
+    const server = await startFrontendServer({
+      config,
+      logger,
+      ...(clustered
+        ? { metricsText: clustered.metricsText, onRegistry: clustered.onRegistry }
+        : {}),
+    });
+    lifecycle.defer('frontend', () => server.close());
+    lifecycle.handleSignals();
+    if (!isClusterWorker()) process.stdout.write(`frontend listening on ${server.url}\n`);
+    await lifecycle.closed;
+    await lifecycle.close();
+    // A worker's IPC channel to the primary would keep it alive after draining.
+    if (isClusterWorker()) process.exit(0);
+  });
+}

@@ -1,0 +1,298 @@
+/**
+ * The frontend HTTP app (DESIGN §3): POST /readings authenticates the gateway,
+ * validates every reading, publishes the request as one confirmed persistent
+ * message (or a few chunks) and answers 2xx only once all are confirmed.
+ * Injectable in tests; server.ts listens and closes.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../core/config.js';
+import { IngestError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { validateReadings, type Reading } from '../core/readings.js';
+import { installErrorHandler } from '../http/error-handler.js';
+import { makeAdminGuard } from '../http/admin-auth.js';
+import type { GatewayCache } from '../adapters/redis/gateway-cache.js';
+import type { GatewayStatsStore } from '../adapters/redis/gateway-stats.js';
+import { maskToken } from '../provisioning/tokens.js';
+import { installReadingsParser, isReadingsBody } from './body-parser.js';
+import type { FrontendMetrics } from './frontend-metrics.js';
+import type { AccountQueues } from './account-queues.js';
+import type { ReadingsPublisher } from './readings-publisher.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { AuthenticatedGateway, TokenChecker } from './token-check.js';
+
+export const TOKEN_PARAM = 'x-dexcell-source-token';
+
+export interface Readiness {
+  redis: boolean;
+  rabbitmq: boolean;
+  draining: boolean;
+}
+
+export interface FrontendDeps {
+  config: Pick<Config, 'bodyLimit' | 'maxQueueDepth' | 'adminToken'>;
+  logger: Logger;
+  tokens: TokenChecker;
+  rateLimiter: RateLimiter;
+  queues: AccountQueues;
+  publisher: ReadingsPublisher;
+  stats: GatewayStatsStore;
+  gateways: GatewayCache;
+  metrics: FrontendMetrics;
+  /** Prometheus text (aggregated across workers when clustered). */
+  metricsText(): Promise<{ contentType: string; text: string }>;
+  readiness(): Readiness;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gateway?: AuthenticatedGateway;
+    receivedAt?: number;
+  }
+}
+
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
+/** What validateReadings allows but PostgreSQL cannot store (consumers would dead-letter it). */
+function storableProblem(
+  readings: readonly Reading[],
+): { index: number; reason: string } | undefined {
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i]!;
+    if (r.did.includes('\u0000')) return { index: i, reason: 'did must not contain NUL' };
+    for (const v of r.values) {
+      if (v.p < INT32_MIN || v.p > INT32_MAX)
+        return { index: i, reason: `parameter ${v.p} out of the 32-bit integer range` };
+    }
+    if (typeof r.sqn === 'number' && (r.sqn < INT32_MIN || r.sqn > INT32_MAX))
+      return { index: i, reason: 'sqn out of the 32-bit integer range' };
+  }
+  return undefined;
+}
+
+function countOf(value: unknown): number {
+  return Array.isArray(value) ? value.length : 1;
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: true,
+};
+
+export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
+  const { config, logger, metrics } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimit,
+    // Keep-alive clients (gateways, load tests) reuse connections; drain closes idle ones.
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  installErrorHandler(app, logger);
+  installReadingsParser(app, config.bodyLimit);
+  app.decorateRequest('gateway', undefined);
+  app.decorateRequest('receivedAt', undefined);
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({
+      route: req.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
+  });
+
+  let statsFailing = false;
+
+  app.post(
+    '/readings',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { source_key: { type: 'string' }, [TOKEN_PARAM]: { type: 'string' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { accepted: { type: 'integer' }, queue: { type: 'string' } },
+            required: ['accepted', 'queue'],
+          },
+        },
+      },
+      // Authenticate before the body is read: a stranger's megabytes are never parsed.
+      onRequest: async (req) => {
+        req.receivedAt = Date.now();
+        const q = req.query as Record<string, string | undefined>;
+        const header = req.headers[TOKEN_PARAM];
+        const token = q[TOKEN_PARAM] ?? (typeof header === 'string' ? header : undefined);
+        const gw = await deps.tokens.authenticate(q.source_key, token);
+        deps.rateLimiter.take(gw.sourceKey);
+        if (config.maxQueueDepth > 0) {
+          const depth = await deps.queues.depth(gw.account);
+          if (depth > config.maxQueueDepth) {
+            throw new IngestError(
+              'BACKPRESSURE',
+              `queue of account ${gw.account} holds ${depth} messages (limit ${config.maxQueueDepth})`,
+              { retryAfter: 5 },
+            );
+          }
+        }
+        req.gateway = gw;
+      },
+    },
+    async (req) => {
+      const gw = req.gateway!;
+      const body = req.body;
+      if (!isReadingsBody(body)) throw new IngestError('VALIDATION', 'a JSON body is required');
+      const checked = validateReadings(body.value);
+      const problem = checked.ok ? storableProblem(checked.readings) : checked;
+      if (!checked.ok || problem) {
+        const { index, reason } = problem as { index: number; reason: string };
+        metrics.readingsRejected.inc({ reason: 'invalid' }, countOf(body.value));
+        throw new IngestError('VALIDATION', `reading ${index}: ${reason}`, {
+          details: { index, reason },
+        });
+      }
+      metrics.inFlight.inc();
+      try {
+        const receivedAt = req.receivedAt ?? Date.now();
+        let published;
+        try {
+          published = await deps.publisher.publish({
+            sourceKey: gw.sourceKey,
+            account: gw.account,
+            raw: body.raw,
+            readings: checked.readings,
+            valueCount: checked.valueCount,
+            receivedAt,
+          });
+        } catch (err) {
+          metrics.readingsRejected.inc({ reason: 'unavailable' }, checked.readings.length);
+          throw err;
+        }
+        const n = checked.readings.length;
+        metrics.readingsAccepted.inc(n);
+        metrics.messagesPublished.inc(published.messages.length);
+        // Durable already: a stats failure is logged and counted, never a 503.
+        try {
+          const at = new Date(receivedAt).toISOString();
+          await deps.stats.record(
+            gw.sourceKey,
+            published.messages.map((m) => ({ at, ...m })),
+            receivedAt,
+          );
+          statsFailing = false;
+        } catch (err) {
+          metrics.statsFailures.inc();
+          if (!statsFailing) logger.warn({ err: errorMessage(err) }, 'gateway stats not recorded');
+          statsFailing = true;
+        }
+        return { accepted: n, queue: published.queue };
+      } finally {
+        metrics.inFlight.dec();
+      }
+    },
+  );
+
+  app.get(
+    '/health',
+    { schema: { response: { 200: { type: 'object', additionalProperties: true } } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        response: {
+          '2xx': { type: 'object', additionalProperties: true },
+          503: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+    async (_req, reply) => {
+      const r = deps.readiness();
+      const ready = r.redis && r.rabbitmq && !r.draining;
+      return reply.status(ready ? 200 : 503).send({ ready, ...r });
+    },
+  );
+
+  app.get('/metrics', { schema: {} }, async (_req, reply) => {
+    const { contentType, text } = await deps.metricsText();
+    return reply.header('content-type', contentType).send(text);
+  });
+
+  const admin = makeAdminGuard(config.adminToken);
+  app.get(
+    '/admin/gateways',
+    {
+      onRequest: admin,
+      schema: {
+        response: {
+          200: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async () => {
+      const keys = (await deps.gateways.cachedKeys()).sort();
+      return Promise.all(
+        keys.slice(0, 1000).map(async (k) => {
+          const g = await deps.gateways.get(k);
+          const s = await deps.stats.read(k);
+          return {
+            sourceKey: k,
+            account: g?.account ?? null,
+            enabled: g?.enabled ?? false,
+            accountActive: g?.active ?? false,
+            token: maskToken(g?.hint),
+            readings: {
+              hour: s.readings.hour.now,
+              day: s.readings.day.now,
+              week: s.readings.week.now,
+              month: s.readings.month.now,
+            },
+            lastMessageAt: s.lastMessages[0]?.at ?? null,
+          };
+        }),
+      );
+    },
+  );
+
+  app.get(
+    '/admin/gateways/:key',
+    {
+      onRequest: admin,
+      schema: {
+        params: { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] },
+        response: { 200: { type: 'object', additionalProperties: true }, '4xx': errorSchema },
+      },
+    },
+    async (req) => {
+      const { key } = req.params as { key: string };
+      const g = await deps.gateways.get(key);
+      if (!g) throw new IngestError('NOT_FOUND', `unknown gateway "${key}"`);
+      const s = await deps.stats.read(key);
+      return {
+        sourceKey: key,
+        registered: true,
+        account: g.account,
+        enabled: g.enabled,
+        accountActive: g.active,
+        token: maskToken(g.hint),
+        oldTokenValidUntil:
+          g.oldHash && g.oldExpires && g.oldExpires > Date.now()
+            ? new Date(g.oldExpires).toISOString()
+            : null,
+        readings: s.readings,
+        lastMessages: s.lastMessages,
+      };
+    },
+  );
+
+  return app;
+}

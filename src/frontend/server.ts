@@ -1,0 +1,117 @@
+/**
+ * The frontend's composition root: one Redis client, one RabbitMQ connection
+ * with a few confirm channels, the app; listen, and an idempotent close() that
+ * drains: /ready turns 503, no new connections, in-flight requests finish and
+ * get their confirms, then channels and connections close.
+ */
+import type { Registry } from 'prom-client';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { createRedis } from '../adapters/redis/client.js';
+import { createGatewayCache } from '../adapters/redis/gateway-cache.js';
+import { createGatewayStats } from '../adapters/redis/gateway-stats.js';
+import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
+import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
+import { createMetricsRegistry } from '../http/metrics.js';
+import { buildFrontendApp, type Readiness } from './app.js';
+import { createAccountQueues } from './account-queues.js';
+import { createFrontendMetrics } from './frontend-metrics.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createReadingsPublisher } from './readings-publisher.js';
+import { createTokenChecker } from './token-check.js';
+
+export interface FrontendServer {
+  url: string;
+  readiness(): Readiness;
+  close(): Promise<void>;
+}
+
+export interface StartFrontendOptions {
+  config: Config;
+  logger: Logger;
+  /** Confirm channels over the one connection. */
+  channels?: number;
+  /** Metrics text override (the cluster worker asks the primary for the aggregate). */
+  metricsText?: (registry: Registry) => Promise<string>;
+  /** Called with the registry before listening (cluster workers register it for aggregation). */
+  onRegistry?: (registry: Registry) => void;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startFrontendServer(opts: StartFrontendOptions): Promise<FrontendServer> {
+  const { config } = opts;
+  const logger = opts.logger.child({ component: 'frontend' });
+  const redis = createRedis(config.redisUrl, { logger, name: 'ingest-frontend' });
+  const conn = createAmqpConnection({ url: config.amqpUrl, logger, name: 'ingest-frontend' });
+  const confirm = createConfirmPublisher(conn, { channels: opts.channels ?? 4, logger });
+  const registry = createMetricsRegistry('frontend');
+  opts.onRegistry?.(registry);
+  const metrics = createFrontendMetrics(registry);
+  const queues = createAccountQueues({ conn, config, logger });
+  const gateways = createGatewayCache(redis, config.redisPrefix);
+  let draining = false;
+  const readiness = (): Readiness => ({
+    redis: redis.status === 'ready',
+    rabbitmq: conn.connected,
+    draining,
+  });
+
+  const app = buildFrontendApp({
+    config,
+    logger,
+    tokens: createTokenChecker({ load: (k) => gateways.get(k), ttlMs: config.tokenCacheTtl }),
+    rateLimiter: createRateLimiter(config.rateLimit),
+    queues,
+    publisher: createReadingsPublisher({
+      config,
+      publisher: confirm,
+      queues,
+      observeConfirm: (s) => metrics.confirmSeconds.observe(s),
+      onFailure: (code) => metrics.publishFailures.inc({ code }),
+    }),
+    stats: createGatewayStats(redis, config.redisPrefix),
+    gateways,
+    metrics,
+    metricsText: async () => ({
+      contentType: registry.contentType,
+      text: opts.metricsText ? await opts.metricsText(registry) : await registry.metrics(),
+    }),
+    readiness,
+  });
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    draining = true;
+    try {
+      // Stops accepting; waits for in-flight requests (and so their confirms).
+      await app.close();
+    } finally {
+      await confirm.close();
+      await conn.close();
+      redis.disconnect();
+    }
+  }
+
+  try {
+    await app.listen({ port: config.frontendPort, host: config.host });
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.frontendPort;
+  const url = `http://${urlHost(config.host)}:${port}`;
+  logger.info({ url }, 'frontend listening');
+  return {
+    url,
+    readiness,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

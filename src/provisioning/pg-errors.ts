@@ -1,0 +1,41 @@
+/** PostgreSQL failures of provisioning, turned into errors an operator can act on. */
+import { IngestError, errorMessage } from '../core/errors.js';
+
+function pgCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Map driver errors; anything already an IngestError passes through. */
+export function provisioningError(err: unknown): unknown {
+  if (err instanceof IngestError) return err;
+  const code = pgCode(err);
+  // 42P01 undefined_table, 3D000 no such database.
+  if (code === '42P01' || code === '3D000') {
+    return new IngestError(
+      'DATABASE_UNAVAILABLE',
+      'database not migrated: run `ingest db migrate`',
+      {
+        cause: err,
+      },
+    );
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P03') {
+    return new IngestError(
+      'DATABASE_UNAVAILABLE',
+      `cannot reach PostgreSQL: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return err;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return pgCode(err) === '23505';
+}
+
+export function isForeignKeyViolation(err: unknown): boolean {
+  return pgCode(err) === '23503';
+}
