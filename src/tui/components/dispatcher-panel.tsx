@@ -13,21 +13,23 @@ export function DispatcherPanel(props: { url: string; section: DispatcherSection
         <Text bold color="cyan">
           DISPATCHER
         </Text>{' '}
-        {props.url} {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
+        {props.url.replace(/^https?:\/\//, '')}{' '}
+        {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
         {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
         {d ? (
           <>
             {' '}
             <Text color={d.state === 'running' ? 'green' : 'yellow'} bold>
               {d.state}
-            </Text>{' '}
-            strategy <Text bold>{d.effectiveStrategy}</Text>
-            {d.fallback ? <Text color="yellow"> (fallback from {d.strategy})</Text> : null}{' '}
-            maintainer{' '}
+            </Text>
+            {' · '}
+            <Text bold>{d.effectiveStrategy}</Text>
+            {d.fallback ? <Text color="yellow"> (fifo fallback: maintainer stale)</Text> : null}
+            {' · maintainer '}
             <Text color={d.maintainer.alive ? 'green' : 'red'} bold>
               {d.maintainer.alive ? 'alive' : 'stale'}
             </Text>
-            <Text dimColor> ({fmtAge(d.maintainer.ageMs)} ago)</Text>
+            <Text dimColor> ({fmtAge(d.maintainer.ageMs)})</Text>
           </>
         ) : null}
       </Text>

@@ -12,7 +12,8 @@ export function FrontendPanel(props: { url: string; section: FrontendSection | u
         <Text bold color="cyan">
           FRONTEND
         </Text>{' '}
-        {props.url} {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
+        {props.url.replace(/^https?:\/\//, '')}{' '}
+        {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
         {s?.ok ? (
           <Text color={s.ready ? 'green' : 'yellow'}>{s.ready ? ' ready' : ' not ready'}</Text>
         ) : null}
