@@ -14,6 +14,7 @@ import { HEADERS } from '../core/message.js';
 import type { AlertOutbox } from '../alerts/alert-outbox.js';
 import type { RuleCache } from '../alerts/rule-cache.js';
 import { evaluateRules, type AlertNotification } from '../alerts/rule-evaluator.js';
+import type { ChannelPool } from './channel-pool.js';
 import { decodeReadingsMessage } from './message-decoder.js';
 import type { ReadingsStore, StoreMessage } from './readings-store.js';
 
@@ -64,6 +65,8 @@ export interface DeadLetterSink {
 
 export interface DrainDeps {
   conn: AmqpConnection;
+  /** Reused channels (prefetch already set); without it a channel per lease. */
+  channels?: ChannelPool | undefined;
   pool: pg.Pool;
   store: ReadingsStore;
   deadLetters: DeadLetterSink;
@@ -112,9 +115,15 @@ export async function drainQueue(
   job: DrainJob,
 ): Promise<DrainResult> {
   const log = deps.logger.child({ queue: job.queue });
-  const ch: Channel = await deps.conn.createChannel();
+  const ch: Channel = deps.channels
+    ? await deps.channels.acquire()
+    : await deps.conn.createChannel();
   let channelOpen = true;
-  ch.on('close', () => (channelOpen = false));
+  const onClose = (): void => {
+    channelOpen = false;
+  };
+  ch.on('close', onClose);
+  let healthy = false;
   const result: DrainResult = { messages: 0, values: 0, empty: false };
   try {
     let ready: number;
@@ -130,9 +139,10 @@ export async function drainQueue(
     }
     if (ready === 0) {
       result.empty = true;
+      healthy = true;
       return result;
     }
-    await ch.prefetch(Math.max(1, Math.min(opts.prefetch, opts.batch)));
+    if (!deps.channels) await ch.prefetch(Math.max(1, Math.min(opts.prefetch, opts.batch)));
     const buffer: ConsumeMessage[] = [];
     let wake: (() => void) | undefined;
     let cancelledByBroker = false;
@@ -164,6 +174,12 @@ export async function drainQueue(
         if (job.signal.aborted || cancelledByBroker || !channelOpen) break;
         if (result.messages >= opts.batch || Date.now() >= deadline) break;
         if (buffer.length === 0) {
+          // Everything the queue held when we took it is done: give it back now rather
+          // than idle-wait (the next lease picks up what arrived meanwhile).
+          if (result.messages >= ready) {
+            result.empty = true;
+            break;
+          }
           await waitForDelivery(opts.idleMs);
           if (buffer.length === 0 && !job.signal.aborted) {
             result.empty = true;
@@ -189,9 +205,12 @@ export async function drainQueue(
         if (channelOpen) ch.nack(m, false, true);
       }
     }
+    healthy = true;
     return result;
   } finally {
-    if (channelOpen) await ch.close().catch(() => undefined);
+    ch.off('close', onClose);
+    if (deps.channels) deps.channels.release(ch, healthy && channelOpen);
+    else if (channelOpen) await ch.close().catch(() => undefined);
   }
 
   async function processGroup(group: ConsumeMessage[]): Promise<void> {

@@ -18,6 +18,7 @@ import { createAlertOutbox } from '../alerts/alert-outbox.js';
 import { createRuleCache } from '../alerts/rule-cache.js';
 import { assertDeadQueue } from '../deadletters/dead-letter-queues.js';
 import { createDeadLetterSink } from '../deadletters/dead-letter-sink.js';
+import { createChannelPool } from './channel-pool.js';
 import { startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
 import {
   createConsumerMetrics,
@@ -89,6 +90,11 @@ export async function runConsumer(
   });
   lifecycle.defer('dispatcher client', () => dispatcher.close());
 
+  const channels = createChannelPool(
+    conn,
+    Math.min(opts.prefetch ?? DEFAULT_DRAIN.prefetch, opts.batch),
+  );
+  lifecycle.defer('channels', () => channels.close());
   const drainOpts: DrainOptions = {
     ...DEFAULT_DRAIN,
     batch: opts.batch,
@@ -140,7 +146,7 @@ export async function runConsumer(
       onDispatcherState: (s) => metrics.setDispatcherState(s),
       drain: ({ account, signal }) =>
         drainQueue(
-          { conn, pool, store, deadLetters, alerts: { rules, outbox }, logger, events },
+          { conn, channels, pool, store, deadLetters, alerts: { rules, outbox }, logger, events },
           drainOpts,
           { account, queue: accountQueueName(config, account), signal },
         ),

@@ -58,6 +58,9 @@ export interface PipelineReport {
   redeliveredValues: number;
   seconds: number;
   valuesPerSec: number;
+  /** How fast the frontend accepted (first request to last answer). */
+  feedSeconds: number;
+  acceptedValuesPerSec: number;
   lagMs: LatencySummary;
   flood?: {
     account: string;
@@ -266,6 +269,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       redeliveredValues: lag.offered - lag.inserted,
       seconds: round(seconds, 2),
       valuesPerSec,
+      feedSeconds: round((fed.lastAt - t0) / 1000, 2),
+      acceptedValuesPerSec: Math.round(fed.acceptedValues / ((fed.lastAt - t0) / 1000)),
       lagMs: lag.lag(() => true),
       ceiling,
       ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,

@@ -53,6 +53,7 @@ export function renderPipelineReport(r: PipelineReport): string {
     `  accepted:    ${r.accepted.requests} requests, ${r.accepted.readings} readings, ${r.accepted.values} values${rej.length ? ` (rejected: ${rej.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}`,
     `  stored:      ${r.stored} rows   duplicates: ${r.duplicates}   missing: ${r.missing}   redelivered values dropped: ${r.redeliveredValues}`,
     `  end to end:  ${r.valuesPerSec} values/s (${r.seconds} s from first request to last commit)`,
+    `  frontend:    accepted ${r.acceptedValuesPerSec} values/s (feeding took ${r.feedSeconds} s)`,
     `  lag:         p50 ${r.lagMs.p50} ms   p99 ${r.lagMs.p99} ms   max ${r.lagMs.max} ms (receipt -> commit, ${r.lagMs.count} messages)`,
   ];
   if (r.ceiling)
