@@ -95,6 +95,9 @@ export function createCacheSync(deps: {
     // A key in the index without a hash (half-removed) is dropped from the index too.
     const stale = keys.filter((k) => !wantedKeys.has(k) && !result.removed.includes(k));
     await cache.apply(put, [...result.removed, ...stale]);
+    result.added.sort();
+    result.updated.sort();
+    result.removed.sort();
     return result;
   }
 
@@ -122,6 +125,7 @@ export function createCacheSync(deps: {
 
   // Notifications arrive in bursts (a bulk update fires one per row): gather them briefly.
   let pending: { sourceKeys: Set<string>; accounts: Set<string> } | undefined;
+  let pendingTimer: NodeJS.Timeout | undefined;
   function onNotification(payload: string | undefined): void {
     let msg: { source_key?: unknown; account?: unknown } = {};
     try {
@@ -133,7 +137,8 @@ export function createCacheSync(deps: {
     }
     if (!pending) {
       pending = { sourceKeys: new Set(), accounts: new Set() };
-      setTimeout(() => {
+      pendingTimer = setTimeout(() => {
+        pendingTimer = undefined;
         const p = pending!;
         pending = undefined;
         void syncChanged({ sourceKeys: [...p.sourceKeys], accounts: [...p.accounts] }).then(
@@ -234,6 +239,7 @@ export function createCacheSync(deps: {
       closed = true;
       stop.abort();
       if (intervalTimer) clearTimeout(intervalTimer);
+      if (pendingTimer) clearTimeout(pendingTimer);
       await listenClient?.end().catch(() => undefined);
       await running?.catch(() => undefined);
       await chain.catch(() => undefined);

@@ -243,20 +243,26 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
       return Promise.all(
         keys.slice(0, 1000).map(async (k) => {
           const g = await deps.gateways.get(k);
-          const s = await deps.stats.read(k);
+          // One gateway's broken stats keys must not take the whole list down.
+          const s = await deps.stats.read(k).catch((err: unknown) => {
+            logger.warn({ sourceKey: k, err: errorMessage(err) }, 'gateway stats unreadable');
+            return undefined;
+          });
           return {
             sourceKey: k,
             account: g?.account ?? null,
             enabled: g?.enabled ?? false,
             accountActive: g?.active ?? false,
             token: maskToken(g?.hint),
-            readings: {
-              hour: s.readings.hour.now,
-              day: s.readings.day.now,
-              week: s.readings.week.now,
-              month: s.readings.month.now,
-            },
-            lastMessageAt: s.lastMessages[0]?.at ?? null,
+            readings: s
+              ? {
+                  hour: s.readings.hour.now,
+                  day: s.readings.day.now,
+                  week: s.readings.week.now,
+                  month: s.readings.month.now,
+                }
+              : null,
+            lastMessageAt: s?.lastMessages[0]?.at ?? null,
           };
         }),
       );

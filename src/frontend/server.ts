@@ -7,7 +7,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { createRedis } from '../adapters/redis/client.js';
+import { createRedis, redisReady } from '../adapters/redis/client.js';
 import { createGatewayCache } from '../adapters/redis/gateway-cache.js';
 import { createGatewayStats } from '../adapters/redis/gateway-stats.js';
 import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
@@ -33,6 +33,8 @@ export interface StartFrontendOptions {
   channels?: number;
   /** Metrics text override (the cluster worker asks the primary for the aggregate). */
   metricsText?: (registry: Registry) => Promise<string>;
+  /** How long to wait for Redis and RabbitMQ before listening anyway (default 3 s). */
+  startupWaitMs?: number;
   /** Called with the registry before listening (cluster workers register it for aggregation). */
   onRegistry?: (registry: Registry) => void;
 }
@@ -95,6 +97,18 @@ export async function startFrontendServer(opts: StartFrontendOptions): Promise<F
       redis.disconnect();
     }
   }
+
+  // Give the connections a moment, so the first requests do not get 503 for a
+  // server that is merely still connecting; a server that is down is not waited for.
+  const wait = opts.startupWaitMs ?? 3_000;
+  await Promise.all([
+    redisReady(redis, wait).catch(() =>
+      logger.warn('Redis not reachable yet; answering 503 until it is'),
+    ),
+    conn
+      .ready(wait)
+      .catch(() => logger.warn('RabbitMQ not reachable yet; answering 503 until it is')),
+  ]);
 
   try {
     await app.listen({ port: config.frontendPort, host: config.host });

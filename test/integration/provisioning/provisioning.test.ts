@@ -1,0 +1,187 @@
+/** Provisioning against a real PostgreSQL (and RabbitMQ for the account queue). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createProvisioning, type Provisioning } from '../../../src/provisioning/provisioning.js';
+import { hashToken } from '../../../src/provisioning/tokens.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import {
+  createPgPool,
+  dropDatabase,
+  ensureDatabase,
+  withDatabase,
+} from '../../../src/adapters/postgres/pool.js';
+import { isIngestError } from '../../../src/core/errors.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { createTestEnv, PG_BASE, type TestEnv } from '../../helpers/env.js';
+
+let env: TestEnv;
+let prov: Provisioning;
+let amqp: AmqpConnection;
+
+async function rejectsWith(p: Promise<unknown>, code: string, msg?: RegExp): Promise<void> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isIngestError(err), `expected IngestError ${code}, got ${String(err)}`).toBe(true);
+  if (!isIngestError(err)) return;
+  expect(err.code).toBe(code);
+  if (msg) expect(err.message).toMatch(msg);
+}
+
+beforeAll(async () => {
+  env = await createTestEnv({ queueType: 'classic' });
+  amqp = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
+  prov = createProvisioning({ pool: env.pool, config: env.config, amqp });
+});
+
+afterAll(async () => {
+  await amqp?.close();
+  await env?.cleanup();
+});
+
+describe('accounts', () => {
+  it('adds an account, declares its durable queue, lists it', async () => {
+    const queue = env.queueName('D0000591');
+    const out = await prov.addAccount({ id: 'D0000591', name: 'Plant 591' });
+    expect(out.account).toMatchObject({
+      id: 'D0000591',
+      name: 'Plant 591',
+      active: true,
+      gateways: 0,
+    });
+    expect(out.queue).toEqual({ name: queue, declared: true });
+    const ch = await amqp.createChannel();
+    const q = await ch.checkQueue(queue);
+    expect(q.queue).toBe(queue);
+    await ch.close();
+    expect((await prov.listAccounts()).map((a) => a.id)).toContain('D0000591');
+  });
+
+  it('refuses duplicates and bad ids, 404s unknown ones', async () => {
+    await rejectsWith(prov.addAccount({ id: 'D0000591' }), 'CONFLICT', /already exists/);
+    await rejectsWith(prov.addAccount({ id: 'bad id' }), 'VALIDATION', /invalid account id/);
+    await rejectsWith(prov.addAccount({ id: '' }), 'VALIDATION');
+    await rejectsWith(prov.setAccountActive('NOPE', false), 'NOT_FOUND', /unknown account/);
+  });
+
+  it('disables and enables an account', async () => {
+    expect((await prov.setAccountActive('D0000591', false)).active).toBe(false);
+    expect((await prov.setAccountActive('D0000591', true)).active).toBe(true);
+  });
+
+  it('creates the account even when RabbitMQ is unreachable, and says the queue is pending', async () => {
+    const dead = createAmqpConnection({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      logger: silentLogger(),
+    });
+    try {
+      const p = createProvisioning({ pool: env.pool, config: env.config, amqp: dead });
+      const out = await p.addAccount({ id: 'NOQUEUE' });
+      expect(out.account.id).toBe('NOQUEUE');
+      expect(out.queue?.declared).toBe(false);
+      expect(out.queue?.error).toBeTruthy();
+    } finally {
+      await dead.close();
+    }
+  });
+});
+
+describe('gateways', () => {
+  it('adds a gateway with a generated strong token, stored only as a hash', async () => {
+    const { token, gateway } = await prov.addGateway({
+      sourceKey: 'BC:6A:29:D0:F5:C8',
+      accountId: 'D0000591',
+    });
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(gateway).toMatchObject({
+      sourceKey: 'BC:6A:29:D0:F5:C8',
+      accountId: 'D0000591',
+      enabled: true,
+    });
+    expect(gateway.token).toBe(`${token.slice(0, 4)}${'*'.repeat(12)}`);
+    const row = await env.pool.query('SELECT * FROM gateways WHERE source_key = $1', [
+      'BC:6A:29:D0:F5:C8',
+    ]);
+    expect(row.rows[0].token_hash).toBe(hashToken(token));
+    expect(JSON.stringify(row.rows[0])).not.toContain(token);
+  });
+
+  it('accepts a given token; refuses weak tokens, duplicates, unknown accounts', async () => {
+    const { token } = await prov.addGateway({
+      sourceKey: 'AA:AA',
+      accountId: 'D0000591',
+      token: 'x'.repeat(20),
+    });
+    expect(token).toBe('x'.repeat(20));
+    await rejectsWith(
+      prov.addGateway({ sourceKey: 'AA:AB', accountId: 'D0000591', token: 'short' }),
+      'VALIDATION',
+    );
+    await rejectsWith(
+      prov.addGateway({ sourceKey: 'AA:AA', accountId: 'D0000591' }),
+      'CONFLICT',
+      /already exists/,
+    );
+    await rejectsWith(
+      prov.addGateway({ sourceKey: 'AA:AC', accountId: 'NOPE' }),
+      'NOT_FOUND',
+      /unknown account/,
+    );
+    await rejectsWith(
+      prov.addGateway({ sourceKey: 'bad key!', accountId: 'D0000591' }),
+      'VALIDATION',
+    );
+  });
+
+  it('lists, shows, disables, enables', async () => {
+    expect((await prov.listGateways()).map((g) => g.sourceKey)).toEqual([
+      'AA:AA',
+      'BC:6A:29:D0:F5:C8',
+    ]);
+    expect((await prov.setGatewayEnabled('AA:AA', false)).enabled).toBe(false);
+    expect((await prov.getGateway('AA:AA')).enabled).toBe(false);
+    expect((await prov.setGatewayEnabled('AA:AA', true)).enabled).toBe(true);
+    await rejectsWith(prov.setGatewayEnabled('NO:PE', true), 'NOT_FOUND', /unknown gateway/);
+    await rejectsWith(prov.getGateway('NO:PE'), 'NOT_FOUND');
+  });
+
+  it('rotates a token keeping the old one for the grace period, or revoking it', async () => {
+    const before = await env.pool.query('SELECT token_hash FROM gateways WHERE source_key = $1', [
+      'AA:AA',
+    ]);
+    const { token, gateway } = await prov.rotateToken('AA:AA', 3_600_000);
+    expect(token).not.toBe('x'.repeat(20));
+    expect(gateway.oldToken).toBe(`xxxx${'*'.repeat(12)}`);
+    const exp = Date.parse(gateway.oldTokenExpiresAt!);
+    expect(exp).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(exp).toBeLessThan(Date.now() + 3_700_000);
+    const row = await env.pool.query('SELECT * FROM gateways WHERE source_key = $1', ['AA:AA']);
+    expect(row.rows[0].old_token_hash).toBe(before.rows[0].token_hash);
+    expect(row.rows[0].token_hash).toBe(hashToken(token));
+    const revoked = await prov.rotateToken('AA:AA', 0);
+    expect(revoked.gateway.oldToken).toBeNull();
+    await rejectsWith(prov.rotateToken('NO:PE'), 'NOT_FOUND');
+  });
+});
+
+it('says "run ingest db migrate" on an unmigrated database', async () => {
+  const url = withDatabase(PG_BASE, `ingest_test_${env.id}_bare`);
+  await ensureDatabase(url);
+  const pool: pg.Pool = createPgPool(url, { max: 1 });
+  try {
+    const p = createProvisioning({ pool, config: env.config });
+    await rejectsWith(
+      p.listAccounts(),
+      'DATABASE_UNAVAILABLE',
+      /database not migrated: run `ingest db migrate`/,
+    );
+    await rejectsWith(p.addAccount({ id: 'X' }), 'DATABASE_UNAVAILABLE', /not migrated/);
+  } finally {
+    await pool.end();
+    await dropDatabase(url);
+  }
+});
