@@ -164,9 +164,14 @@ export async function runUp(opts: UpOptions, ctx: UpContext): Promise<void> {
     onLine: (name, line) => log.write(name, line),
     onEvent: (ev) => onEvent(ev),
   });
+  let firstStopAt = 0;
   const onStop = (): void => {
+    // One Ctrl-C can arrive twice (a tool signalling both the process and its group): a
+    // second request within 300 ms is the same one, not an order to kill.
+    if (stopRequests > 0 && Date.now() - firstStopAt < 300) return;
     stopRequests += 1;
     if (stopRequests === 1) {
+      firstStopAt = Date.now();
       requestStop();
       return;
     }
