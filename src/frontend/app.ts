@@ -103,6 +103,12 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
     });
   });
 
+  // While draining, close each connection after its answer instead of waiting out keep-alive.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (deps.readiness().draining) void reply.header('connection', 'close');
+    return payload;
+  });
+
   let statsFailing = false;
 
   app.post(

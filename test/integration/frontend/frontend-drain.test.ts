@@ -1,0 +1,74 @@
+/** Graceful drain: a request in flight when close() starts still gets its confirm and its 200. */
+import http from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Channel } from 'amqplib';
+import { startFrontendServer } from '../../../src/frontend/server.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { drain, provisionGateway, readings, type Gw } from './helpers.js';
+
+let env: TestEnv;
+let amqp: AmqpConnection;
+let ch: Channel;
+let gw: Gw;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  amqp = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
+  await amqp.ready();
+  ch = await amqp.createChannel();
+  gw = await provisionGateway(env, 'DRAIN', 'GW:DRAIN');
+});
+
+afterAll(async () => {
+  await ch?.close().catch(() => undefined);
+  await amqp?.close();
+  await env?.cleanup();
+});
+
+it('finishes in-flight requests (confirmed), refuses new connections, then closes', async () => {
+  const server = await startFrontendServer({
+    config: env.with({ frontendPort: 0, host: '127.0.0.1' }),
+    logger: silentLogger(),
+  });
+  const body = Buffer.from(JSON.stringify(readings(3000)));
+  const url = new URL(
+    `${server.url}/readings?source_key=${encodeURIComponent(gw.key)}&x-dexcell-source-token=${gw.token}`,
+  );
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    // Half the body now: the request is in flight when the drain starts.
+    req.write(body.subarray(0, body.length / 2));
+    setTimeout(() => req.end(body.subarray(body.length / 2)), 300);
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const closing = server.close();
+  expect(server.readiness().draining).toBe(true);
+  // No new connections while draining.
+  await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  const res = await answer;
+  await closing;
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.text)).toEqual({ accepted: 3000, queue: gw.queue });
+  const msgs = await drain(ch, gw.queue);
+  expect(msgs).toHaveLength(1);
+  expect((JSON.parse(msgs[0]!.content.toString()) as unknown[]).length).toBe(3000);
+  // close() is idempotent.
+  await server.close();
+});
