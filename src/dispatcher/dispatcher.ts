@@ -7,7 +7,7 @@
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { QueueRegistry, Strategy } from '../registry/registry.js';
+import type { Lease, QueueRegistry, Strategy } from '../registry/registry.js';
 import { displayState } from '../registry/registry.js';
 import type {
   DispatcherStatus,
@@ -193,27 +193,31 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   return {
     async next(req) {
+      if (req.release !== undefined && req.lease === undefined)
+        throw new IngestError('VALIDATION', '"release" needs the "lease" it was handed out with');
+      const { strategy } = await effectiveStrategy();
+      const claim = { consumer: req.consumer, strategy, leaseMs: config.leaseTimeout };
+      const end = metrics?.claimSeconds.startTimer({ strategy });
       let released: boolean | undefined;
+      let lease: Lease | null;
       if (req.release !== undefined) {
-        if (req.lease === undefined)
-          throw new IngestError('VALIDATION', '"release" needs the "lease" it was handed out with');
-        // A failed release (lease lost meanwhile) must not keep the consumer from its next queue.
-        const r = await registry.release(req.release, req.lease, { empty: req.empty });
-        metrics?.releases.inc({ result: r });
-        released = r === 'released';
+        // One round trip. A failed release (lease lost meanwhile) must not keep the
+        // consumer from its next queue: it is reported as "released": false.
+        const r = await registry.releaseAndClaim(
+          { queue: req.release, lease: req.lease!, empty: req.empty },
+          claim,
+        );
+        metrics?.releases.inc({ result: r.released });
+        released = r.released === 'released';
         if (!released)
           log.debug(
-            { queue: req.release, consumer: req.consumer, result: r },
+            { queue: req.release, consumer: req.consumer, result: r.released },
             'release with next failed',
           );
+        lease = r.lease;
+      } else {
+        lease = await registry.claimNext(claim);
       }
-      const { strategy } = await effectiveStrategy();
-      const end = metrics?.claimSeconds.startTimer({ strategy });
-      const lease = await registry.claimNext({
-        consumer: req.consumer,
-        strategy,
-        leaseMs: config.leaseTimeout,
-      });
       end?.();
       if (!lease) {
         // The claim honours the shared stop flag; tell "stopped" from "nothing to do".

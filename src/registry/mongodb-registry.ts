@@ -103,8 +103,12 @@ export async function createMongoRegistry(opts: {
     return (await queues.countDocuments({ _id: id }, { limit: 1 })) > 0;
   }
 
-  return {
+  const registry: QueueRegistry = {
     backend: 'mongodb',
+    async releaseAndClaim(rel, req) {
+      const released = await registry.release(rel.queue, rel.lease, { empty: rel.empty });
+      return { released, lease: await registry.claimNext(req) };
+    },
     async claimNext(req): Promise<Lease | null> {
       if ((await control.findOne({ _id: 1 }))?.stopped) return null;
       const now = new Date();
@@ -296,4 +300,5 @@ export async function createMongoRegistry(opts: {
       return handle.close();
     },
   };
+  return registry;
 }

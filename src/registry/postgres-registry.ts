@@ -40,10 +40,34 @@ function claimSql(strategy: Strategy): string {
   RETURNING q.id, q.lease_expires_at`;
 }
 
+/**
+ * Give back the queue a consumer held and claim its next one in one statement
+ * (one round trip, what `POST /queue/next` with "release" does). Both CTEs see
+ * the snapshot from before the statement, so the queue just given back is not
+ * handed straight back to the same consumer.
+ */
+function releaseAndClaimSql(strategy: Strategy): string {
+  return `WITH rel AS (
+    UPDATE queue_registry
+       SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
+           consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
+           has_messages = CASE WHEN $6::boolean THEN false ELSE true END,
+           updated_at = now()
+     WHERE id = $4 AND lease_id = $5
+    RETURNING id
+  ), claim AS (
+    ${claimSql(strategy)}
+  )
+  SELECT (SELECT count(*) FROM rel)::int AS released, claim.id, claim.lease_expires_at
+    FROM (SELECT 1) AS one LEFT JOIN claim ON true`;
+}
+
 /** The statements, by name, so the raw-ceiling load test issues exactly the same SQL. */
 export const REGISTRY_SQL = {
   claimFifo: claimSql('fifo'),
   claimMessagesFirst: claimSql('messages-first'),
+  releaseAndClaimFifo: releaseAndClaimSql('fifo'),
+  releaseAndClaimMessagesFirst: releaseAndClaimSql('messages-first'),
   release: `UPDATE queue_registry
      SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
          consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
@@ -139,7 +163,7 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     return (r.rowCount ?? 0) > 0;
   }
 
-  return {
+  const registry: QueueRegistry = {
     backend: 'postgres',
     async claimNext(req: ClaimRequest): Promise<Lease | null> {
       const lease = randomUUID();
@@ -153,6 +177,22 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       ]);
       const row = r.rows[0];
       return row ? { queue: row.id, lease, expiresAt: row.lease_expires_at } : null;
+    },
+    async releaseAndClaim(rel, req) {
+      const lease = randomUUID();
+      const fifo = req.strategy === 'fifo';
+      const r = await run<{ released: number; id: string | null; lease_expires_at: Date | null }>(
+        fifo ? 'registry-release-claim-fifo' : 'registry-release-claim-mf',
+        fifo ? REGISTRY_SQL.releaseAndClaimFifo : REGISTRY_SQL.releaseAndClaimMessagesFirst,
+        [req.consumer, lease, req.leaseMs, rel.queue, rel.lease, rel.empty === true],
+      );
+      const row = r.rows[0];
+      const released: ReleaseResult =
+        row && row.released > 0 ? 'released' : (await exists(rel.queue)) ? 'not-held' : 'not-found';
+      if (row?.id && row.lease_expires_at)
+        return { released, lease: { queue: row.id, lease, expiresAt: row.lease_expires_at } };
+      // Nothing else was claimable: the queue just given back may go straight back out.
+      return { released, lease: released === 'released' ? await registry.claimNext(req) : null };
     },
     async release(queue, lease, o = {}): Promise<ReleaseResult> {
       const r = await run('registry-release', REGISTRY_SQL.release, [
@@ -290,4 +330,5 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       return closing;
     },
   };
+  return registry;
 }

@@ -58,6 +58,15 @@ export interface QueueRegistry {
   readonly backend: 'postgres' | 'mongodb';
   /** Atomically hand the next claimable queue to a consumer, or null (none, or stopped). */
   claimNext(req: ClaimRequest): Promise<Lease | null>;
+  /**
+   * Give one queue back and claim the next in one step (one round trip where the
+   * backend allows). The queue given back is handed straight back only when no
+   * other queue is claimable.
+   */
+  releaseAndClaim(
+    release: { queue: string; lease: string; empty?: boolean },
+    claim: ClaimRequest,
+  ): Promise<{ released: ReleaseResult; lease: Lease | null }>;
   /** Give a queue back; `empty` records that the consumer found it drained. */
   release(queue: string, lease: string, opts?: { empty?: boolean }): Promise<ReleaseResult>;
   renew(queue: string, lease: string, leaseMs: number): Promise<RenewResult>;

@@ -141,6 +141,39 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect(await r.renew('R1', l2.lease, 60_000)).toEqual({ ok: false, reason: 'not-held' });
     });
 
+    it('releaseAndClaim gives one back and claims another in one step', async () => {
+      await reset(r, ['RC1', 'RC2']);
+      const a = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      const req = { consumer: 'c', strategy: 'fifo' as const, leaseMs: LEASE };
+      const b = await r.releaseAndClaim({ queue: a.queue, lease: a.lease, empty: true }, req);
+      expect(b.released).toBe('released');
+      expect(b.lease?.queue).toBe('RC2'); // not the queue just given back
+      expect(await r.get('RC1')).toMatchObject({
+        state: 'idle',
+        hasMessages: false,
+        leaseId: null,
+      });
+      // A lost lease is reported, and the consumer still gets its next queue.
+      const c = await r.releaseAndClaim({ queue: 'RC1', lease: 'stale' }, req);
+      expect(c.released).toBe('not-held');
+      expect(c.lease?.queue).toBe('RC1');
+      expect((await r.releaseAndClaim({ queue: 'NOPE', lease: 'x' }, req)).released).toBe(
+        'not-found',
+      );
+      // The only claimable queue is the one given back: it goes straight back out.
+      const alone = await r.releaseAndClaim({ queue: 'RC2', lease: b.lease!.lease }, req);
+      expect(alone).toMatchObject({ released: 'released', lease: { queue: 'RC2' } });
+      await r.release('RC1', c.lease!.lease);
+      const c2 = (await r.releaseAndClaim({ queue: 'RC2', lease: alone.lease!.lease }, req)).lease!;
+      expect(c2.queue).toBe('RC1');
+      const cAgain = { lease: c2 };
+      // Stopped: the release still happens, nothing is handed out.
+      await r.setStopped(true);
+      const d = await r.releaseAndClaim({ queue: 'RC1', lease: cAgain.lease.lease }, req);
+      expect(d).toEqual({ released: 'released', lease: null });
+      await r.setStopped(false);
+    });
+
     it('paused and deleted queues are never handed out; unpause makes a queue claimable', async () => {
       await reset(r, ['P1', 'P2', 'P3']);
       expect(await r.pause('P1')).toBe(true);
@@ -235,9 +268,24 @@ export function registryContract(make: () => Promise<ContractStore>): void {
             handedOut.add(l.queue);
             await delay(Math.random() * 2);
             held.delete(l.queue);
+            cycles += 1;
+            if (i % 3 === 0) {
+              // Give back and take the next in one step, as POST /queue/next with "release" does.
+              const next = await reg.releaseAndClaim(
+                { queue: l.queue, lease: l.lease, empty: Math.random() < 0.5 },
+                { consumer: `c${i}`, strategy: opts.strategy, leaseMs: LEASE },
+              );
+              if (next.released !== 'released') overlaps += 1;
+              if (next.lease) {
+                if (held.has(next.lease.queue)) overlaps += 1;
+                handedOut.add(next.lease.queue);
+                const back = await reg.release(next.lease.queue, next.lease.lease);
+                if (back !== 'released') overlaps += 1;
+              }
+              continue;
+            }
             const res = await reg.release(l.queue, l.lease, { empty: Math.random() < 0.5 });
             if (res !== 'released') overlaps += 1;
-            cycles += 1;
           }
         }),
       );
