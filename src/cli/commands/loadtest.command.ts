@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerLoadtestFrontend } from './loadtest-frontend.command.js';
+import { registerLoadtestDispatcher } from './loadtest-dispatcher.command.js';
 import { registerLoadtestPipeline } from './loadtest-pipeline.command.js';
 
 export function registerLoadtest(program: Command): void {
@@ -13,5 +14,6 @@ export function registerLoadtest(program: Command): void {
       'load-test a component on this machine (loopback only, bounded in time and count)',
     );
   registerLoadtestFrontend(group);
+  registerLoadtestDispatcher(group);
   registerLoadtestPipeline(group);
 }

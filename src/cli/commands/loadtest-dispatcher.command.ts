@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import { IngestError } from '../../core/errors.js';
+import { runDispatcherLoadtest } from '../../loadtest/dispatcher-loadtest.js';
+import {
+  dispatcherReportFailed,
+  renderDispatcherReport,
+} from '../../loadtest/dispatcher-report.js';
+import { addSettings, contextFrom } from '../settings.js';
+import { printJson } from '../output.js';
+
+interface Flags {
+  consumers: string;
+  queues: string;
+  duration: string;
+  url?: string;
+  raw: boolean;
+  release: string;
+  json?: boolean;
+}
+
+function counts(v: string): number[] {
+  const out = v.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
+    throw new IngestError(
+      'VALIDATION',
+      `--consumers must be a list like 1,2,4,12 (each 1..256), got "${v}"`,
+    );
+  return out;
+}
+
+export function registerLoadtestDispatcher(group: Command): void {
+  const cmd = group
+    .command('dispatcher')
+    .description(
+      'simulated consumers loop next -> release against a dispatcher over keep-alive HTTP; latency per consumer count beside the original figures, the raw PostgreSQL ceiling in the same run, and a check that no queue was ever held twice',
+    )
+    .option('--consumers <list>', 'consumer counts to run, one after the other', '1,2,4,6,8,10,12')
+    .option('--queues <n>', 'queues in the throwaway registry', '2000')
+    .option(
+      '--duration <duration>',
+      'how long each consumer count runs (and its raw ceiling)',
+      '10s',
+    )
+    .option(
+      '--url <url>',
+      'a running dispatcher (default: start `ingest dispatch` on a free port with a throwaway database)',
+    )
+    .option(
+      '--release <mode>',
+      'combined: the release rides on the next POST /queue/next (as ingest consume does); separate: POST /queue/:id/release then POST /queue/next',
+      'combined',
+    )
+    .option('--no-raw', 'skip the raw PostgreSQL ceiling')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest loadtest dispatcher
+  ingest loadtest dispatcher --consumers 12 --duration 20s
+  ingest loadtest dispatcher --consumers 1,4,12 --queues 500 --json
+  ingest loadtest dispatcher --consumers 12 --release separate
+  ingest loadtest dispatcher --url http://127.0.0.1:8081 --consumers 4 --duration 5s
+
+Without --url, a database ingest_ltdisp_* with --queues queues is created,
+\`ingest dispatch\` runs against it as a child process, and the database is
+dropped at the end. With --url the simulated consumers claim and release the
+running dispatcher's real queues (without holding them); the raw ceiling still
+runs in a throwaway database. Takes about 2 x --duration per consumer count.
+Exits 1 if a queue was ever held twice or a request failed.`,
+    );
+  addSettings(cmd, ['pgUrl', 'redisUrl', 'strategy']).action(async (flags: Flags) => {
+    const { config, logger } = contextFrom(cmd, 'ingest loadtest dispatcher');
+    const queues = Number(flags.queues);
+    if (!Number.isInteger(queues) || queues < 1 || queues > 1_000_000)
+      throw new IngestError('VALIDATION', `--queues must be 1..1000000, got "${flags.queues}"`);
+    if (flags.release !== 'combined' && flags.release !== 'separate')
+      throw new IngestError('VALIDATION', '--release must be combined or separate');
+    const durationMs = parseDuration(flags.duration);
+    if (durationMs < 200 || durationMs > 600_000)
+      throw new IngestError('VALIDATION', '--duration must be between 200ms and 10m');
+    const report = await runDispatcherLoadtest({
+      config,
+      logger,
+      consumers: counts(flags.consumers),
+      queues,
+      durationMs,
+      url: flags.url,
+      skipRaw: !flags.raw,
+      mode: flags.release,
+      onProgress: flags.json ? undefined : (line) => process.stderr.write(`… ${line}\n`),
+    });
+    if (flags.json) printJson(report);
+    else process.stdout.write(`${renderDispatcherReport(report)}\n`);
+    if (dispatcherReportFailed(report)) process.exitCode = 1;
+  });
+}
