@@ -79,6 +79,8 @@ export interface PipelinePoller {
   close(): Promise<void>;
 }
 
+const STORAGE_WINDOW_MS = 5_000;
+
 const trimSlash = (u: string): string => u.replace(/\/+$/, '');
 
 /** Queue rows, deepest first (ties by name), from a /queue/status answer. */
@@ -112,7 +114,9 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
     ? createPgPool(opts.pgUrl, { max: 1, application: 'ingest-dashboard' })
     : undefined;
   let prevFrontend: FrontendCounters | undefined;
-  let prevStorage: StorageCounters | undefined;
+  // Statistics reach pg_stat with a delay of up to a few seconds per backend, so the rate
+  // is taken over a window of recent samples rather than between the last two.
+  let storageWindow: StorageCounters[] = [];
   let closed = false;
 
   async function frontend(): Promise<FrontendSection> {
@@ -155,10 +159,12 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
     if (!pool) return undefined;
     try {
       const cur = await readStorageCounters(pool);
-      const rowsPerSec = prevStorage
-        ? counterRate(prevStorage.rowsInserted, cur.rowsInserted, (cur.at - prevStorage.at) / 1000)
-        : undefined;
-      prevStorage = cur;
+      storageWindow = [...storageWindow.filter((c) => cur.at - c.at <= STORAGE_WINDOW_MS), cur];
+      const oldest = storageWindow[0]!;
+      const rowsPerSec =
+        oldest === cur
+          ? undefined
+          : counterRate(oldest.rowsInserted, cur.rowsInserted, (cur.at - oldest.at) / 1000);
       return {
         ok: true,
         rowsPerSec,
@@ -167,7 +173,7 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
         deliveriesDeadLastHour: cur.deliveriesDeadLastHour,
       };
     } catch (err) {
-      prevStorage = undefined;
+      storageWindow = [];
       return { ok: false, error: shortReason(err) };
     }
   }

@@ -253,6 +253,8 @@ export async function runUp(opts: UpOptions, ctx: UpContext): Promise<void> {
     }
 
     if (opts.dashboard) {
+      // A clean screen: the startup lines above stay in the log file and the scrollback.
+      process.stdout.write('\u001b[2J\u001b[H');
       dashboard = startDashboard({
         frontendUrl: urls.frontend,
         dispatcherUrl: urls.dispatcher,

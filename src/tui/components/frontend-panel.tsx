@@ -18,6 +18,15 @@ export function FrontendPanel(props: { url: string; section: FrontendSection | u
           <Text color={s.ready ? 'green' : 'yellow'}>{s.ready ? ' ready' : ' not ready'}</Text>
         ) : null}
         {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
+        {s?.ok ? (
+          <>
+            {'  non-2xx '}
+            <Text bold color={s.non2xxPerSec > 0 ? 'yellow' : undefined}>
+              {fmtRate(s.non2xxPerSec)}
+            </Text>
+            <Text dimColor>{` (${fmtCount(s.non2xxTotal)} total)`}</Text>
+          </>
+        ) : null}
         {s?.ok && s.hint ? <Text color="yellow"> ({s.hint})</Text> : null}
       </Text>
       {s?.ok ? (
@@ -27,15 +36,9 @@ export function FrontendPanel(props: { url: string; section: FrontendSection | u
             { label: 'readings', value: fmtRate(s.readingsPerSec) },
             {
               label: 'confirm p50',
-              value: fmtMs(s.confirmP50Ms),
+              value: `${fmtMs(s.confirmP50Ms)} p99 ${fmtMs(s.confirmP99Ms)}`,
             },
-            { label: 'p99', value: fmtMs(s.confirmP99Ms) },
-            {
-              label: 'non-2xx',
-              value: fmtRate(s.non2xxPerSec),
-              color: s.non2xxPerSec > 0 ? 'yellow' : undefined,
-              note: `(${fmtCount(s.non2xxTotal)} of ${fmtCount(s.requestsTotal)})`,
-            },
+            { label: 'in-flight', value: fmtCount(s.inFlight) },
           ]}
         />
       ) : null}

@@ -111,8 +111,10 @@ describe('DashboardScreen', () => {
       const lines = frame.split('\n');
       expect(lines.length).toBeLessThanOrEqual(rows);
       for (const l of lines) expect(l.length).toBeLessThanOrEqual(cols);
-      expect(frame).toMatch(/FRONTEND 127\.0\.0\.1:8080 UP ready/);
-      expect(frame).toMatch(/requests 20\/s\s+readings 79\/s\s+confirm p50 3\.2ms\s+p99 11ms/);
+      expect(frame).toMatch(/FRONTEND 127\.0\.0\.1:8080 UP ready  non-2xx 0\/s \(3 total\)/);
+      expect(frame).toMatch(
+        /requests 20\/s\s+readings 79\/s\s+confirm p50 3\.2ms p99 11ms\s+in-flight 0/,
+      );
       expect(frame).toMatch(
         /DISPATCHER 127\.0\.0\.1:8081 UP running · messages-first · maintainer alive/,
       );
