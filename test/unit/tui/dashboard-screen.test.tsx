@@ -111,7 +111,7 @@ describe('DashboardScreen', () => {
       const lines = frame.split('\n');
       expect(lines.length).toBeLessThanOrEqual(rows);
       for (const l of lines) expect(l.length).toBeLessThanOrEqual(cols);
-      expect(frame).toMatch(/FRONTEND 127\.0\.0\.1:8080 UP ready  non-2xx 0\/s \(3 total\)/);
+      expect(frame).toMatch(/FRONTEND 127\.0\.0\.1:8080 UP ready {2}non-2xx 0\/s \(3 total\)/);
       expect(frame).toMatch(
         /requests 20\/s\s+readings 79\/s\s+confirm p50 3\.2ms p99 11ms\s+in-flight 0/,
       );
