@@ -49,7 +49,7 @@ export async function runFrontendPrimary(opts: { workers: number; logger: Logger
     setTimeout(() => (recentDeaths = Math.max(0, recentDeaths - 1)), 60_000).unref();
     const delay = recentDeaths > 3 ? backoffDelay(recentDeaths - 3, 500, 30_000) : 0;
     logger.warn(
-      { pid: worker.process.pid, code, signal, restartInMs: delay },
+      { workerPid: worker.process.pid, code, signal, restartInMs: delay },
       'frontend worker died; restarting',
     );
     setTimeout(() => !stopping && fork(), delay);
