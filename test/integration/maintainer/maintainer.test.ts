@@ -8,6 +8,7 @@ import {
 import { silentLogger } from '../../../src/core/logger.js';
 import { readHeartbeat, heartbeatKey } from '../../../src/maintainer/heartbeat.js';
 import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
+import { createMetricsRegistry } from '../../../src/http/metrics.js';
 import { createPostgresRegistry } from '../../../src/registry/postgres-registry.js';
 import type { QueueRegistry } from '../../../src/registry/registry.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
@@ -178,6 +179,27 @@ describe('maintainer pass', () => {
       const back = await m.runOnce();
       expect(back.accounts.created).toEqual(['A3']);
       expect(await depth(env.queueName('A3'))).toBe(0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('every step is counted in the metrics', async () => {
+    const metricsRegistry = createMetricsRegistry('maintainer', false);
+    const m = await createMaintainerFromConfig({
+      config: env.config,
+      logger: silentLogger(),
+      registry,
+      metricsRegistry,
+    });
+    try {
+      await m.runOnce();
+      const text = await metricsRegistry.metrics();
+      for (const step of ['accounts', 'counts', 'leases', 'deletions', 'heartbeat'])
+        expect(text).toMatch(
+          new RegExp(`ingest_maintainer_steps_total\\{step="${step}",result="ok"[^}]*\\} 1`),
+        );
+      expect(text).toMatch(/ingest_maintainer_passes_total\{result="ok"[^}]*\} 1/);
     } finally {
       await m.close();
     }
