@@ -51,6 +51,11 @@ declare module 'fastify' {
   }
 }
 
+/** Strip the source token from a URL before it reaches a log line. */
+export function redactTokenInUrl(url: unknown): unknown {
+  return typeof url === 'string' ? url.replace(/(x-dexcell-source-token=)[^&#]*/gi, '$1***') : url;
+}
+
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
@@ -91,7 +96,11 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  installErrorHandler(app, logger);
+  // The shared error handler logs req.url, whose query string may hold the token.
+  installErrorHandler(
+    app,
+    logger.child({}, { redact: { paths: ['url'], censor: (v: unknown) => redactTokenInUrl(v) } }),
+  );
   installReadingsParser(app, config.bodyLimit);
   app.decorateRequest('gateway', undefined);
   app.decorateRequest('receivedAt', undefined);

@@ -10,6 +10,7 @@ import {
 import { createProvisioning } from '../../../src/provisioning/provisioning.js';
 import { headersToMeta, readingsMessageId } from '../../../src/core/message.js';
 import type { ConfigOverrides } from '../../../src/core/config.js';
+import { pino } from 'pino';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import {
@@ -216,9 +217,22 @@ describe('413: body over the limit', () => {
 });
 
 describe('503 with Retry-After: never a 2xx for data that is not confirmed', () => {
-  it('RabbitMQ unreachable: 503 quickly, no hang', async () => {
-    const f = await frontend({ amqpUrl: 'amqp://guest:guest@127.0.0.1:1' });
+  it('RabbitMQ unreachable: 503 quickly, no hang; the token stays out of the logs', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const f = await startFrontendServer({
+      config: env.with({
+        frontendPort: 0,
+        host: '127.0.0.1',
+        amqpUrl: 'amqp://guest:guest@127.0.0.1:1',
+      }),
+      logger,
+      startupWaitMs: 500,
+    });
+    extra.push(f);
     const res = await postReadings(f.url, gw, readings(10));
+    expect(lines.join('')).toMatch(/request failed/);
+    expect(lines.join('')).not.toContain(gw.token);
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('BROKER_UNAVAILABLE');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
