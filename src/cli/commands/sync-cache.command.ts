@@ -52,6 +52,7 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
         failFast: false,
       });
       lifecycle.defer('redis', () => redis.disconnect());
+      let reported = false;
       try {
         try {
           await redisReady(redis, 5_000);
@@ -64,10 +65,15 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
           pool,
           redis,
           onEvent: (e) => {
-            if (e.type === 'synced' && !opts.once)
-              info(
-                `${new Date().toISOString()} ${e.reason === 'full' ? 'full sync' : 'change'}: ${describe(e.result)}`,
-              );
+            if (e.type !== 'synced' || opts.once) return;
+            const r = e.result;
+            const changed = r.added.length + r.updated.length + r.removed.length > 0;
+            // The first pass always reports; later interval passes only when they changed something.
+            if (!changed && e.reason === 'full' && reported) return;
+            reported = true;
+            info(
+              `${new Date().toISOString()} ${e.reason === 'full' ? 'full sync' : 'change'}: ${describe(r)}`,
+            );
           },
         });
         lifecycle.defer('cache sync', () => sync.close());
