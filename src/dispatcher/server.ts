@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { createRedis } from '../adapters/redis/client.js';
 import type { Config } from '../core/config.js';
+import { errorMessage, isIngestError } from '../core/errors.js';
 import { createLifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { createMetricsRegistry } from '../http/metrics.js';
@@ -39,6 +40,16 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
     const registry =
       deps.registry ?? (await createRegistry({ config, logger, poolSize: deps.poolSize ?? 24 }));
     if (!deps.registry) lifecycle.defer('registry', () => registry.close());
+    try {
+      await registry.isStopped();
+    } catch (err) {
+      // A registry without its schema is a setup error; one that is down may come back.
+      if (isIngestError(err, 'CONFIG_INVALID')) throw err;
+      logger.warn(
+        { err: errorMessage(err) },
+        'queue registry unreachable at start; answering 503 until it is back',
+      );
+    }
     const redis = deps.redis ?? createRedis(config.redisUrl, { logger, name: 'ingest-dispatch' });
     if (!deps.redis) lifecycle.defer('redis', () => redis.disconnect());
     const metricsRegistry = createMetricsRegistry('dispatcher');

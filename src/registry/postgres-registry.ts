@@ -144,7 +144,7 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       const code = (err as { code?: unknown }).code;
       if (code === '42P01')
         throw new IngestError(
-          'DATABASE_UNAVAILABLE',
+          'CONFIG_INVALID',
           'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
           { cause: err },
         );
