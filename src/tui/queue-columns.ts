@@ -28,14 +28,14 @@ export interface WatchRow extends QueueRow {
 }
 
 export const WATCH_COLUMNS: readonly Column<WatchRow>[] = [
-  { header: 'QUEUE', width: 12, cell: (r) => r.id },
+  { header: 'QUEUE', width: 10, cell: (r) => r.id },
   { header: 'STATE', width: 7, cell: (r) => r.state },
-  { header: 'READY', width: 7, align: 'right', cell: (r) => fmtCount(r.ready) },
+  { header: 'READY', width: 6, align: 'right', cell: (r) => fmtCount(r.ready) },
   { header: 'UNACKED', width: 7, align: 'right', cell: (r) => fmtCount(r.unacked) },
-  { header: 'TOTAL', width: 7, align: 'right', cell: (r) => fmtCount(r.total) },
-  { header: 'IN/S', width: 7, align: 'right', cell: (r) => fmtRate(r.incomingPerSec) },
+  { header: 'TOTAL', width: 6, align: 'right', cell: (r) => fmtCount(r.total) },
+  { header: 'IN/S', width: 6, align: 'right', cell: (r) => fmtRate(r.incomingPerSec) },
   { header: 'DELIV/S', width: 7, align: 'right', cell: (r) => fmtRate(r.deliverPerSec) },
-  { header: 'ACK/S', width: 7, align: 'right', cell: (r) => fmtRate(r.ackPerSec) },
-  { header: 'CONSUMER', width: 8, flex: true, cell: (r) => r.consumer ?? '' },
-  { header: 'LEASE', width: 6, align: 'right', cell: (r) => fmtAge(r.leaseAgeMs) },
+  { header: 'ACK/S', width: 6, align: 'right', cell: (r) => fmtRate(r.ackPerSec) },
+  { header: 'CONSUMER', width: 10, flex: true, cell: (r) => r.consumer ?? '' },
+  { header: 'LEASE', width: 5, align: 'right', cell: (r) => fmtAge(r.leaseAgeMs) },
 ];

@@ -58,12 +58,11 @@ export function QueuesWatchScreen(props: QueuesWatchProps) {
       ) : null}
       {d ? (
         <Text wrap="truncate">
-          dispatcher {snap.dispatcherUrl}{' '}
+          {snap.dispatcherUrl.replace(/^https?:\/\//, '')}{' '}
           <Text bold color={d.state === 'running' ? 'green' : 'yellow'}>
             {d.state}
-          </Text>{' '}
-          strategy {d.effectiveStrategy}
-          {d.fallback ? ' (fifo fallback)' : ''} · maintainer{' '}
+          </Text>
+          {` · ${d.effectiveStrategy}${d.fallback ? ' (fifo fallback)' : ''} · maintainer `}
           <Text color={d.maintainer.alive ? 'green' : 'red'}>
             {d.maintainer.alive ? 'alive' : 'stale'}
           </Text>{' '}
