@@ -217,6 +217,7 @@ describe('replicas', () => {
       const held = new Set<string>();
       let overlaps = 0;
       let cycles = 0;
+      const perReplica = [0, 0];
       const until = Date.now() + 1_500;
       await Promise.all(
         Array.from({ length: 12 }, async (_, i) => {
@@ -233,11 +234,15 @@ describe('replicas', () => {
             held.delete(g.queue);
             await c.release(g.queue, { lease: g.lease });
             cycles += 1;
+            perReplica[i % 2] += 1;
           }
         }),
       );
       expect(overlaps).toBe(0);
-      expect(cycles).toBeGreaterThan(100);
+      // Enough traffic through both replicas for a double hand-out to have had its chance.
+      expect(cycles).toBeGreaterThan(20);
+      expect(perReplica[0]).toBeGreaterThan(5);
+      expect(perReplica[1]).toBeGreaterThan(5);
       await c1.stop();
       await expect(c2.next({ consumer: 'x' })).rejects.toMatchObject({
         code: 'DISPATCHER_STOPPED',

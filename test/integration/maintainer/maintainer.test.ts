@@ -213,14 +213,18 @@ describe('maintainer pass', () => {
     });
     await env.redis.del(heartbeatKey(env.config));
     m.start();
-    await delay(300);
-    const first = await readHeartbeat(env.redis, env.config);
-    await delay(600);
-    const later = await readHeartbeat(env.redis, env.config);
+    // Passes keep coming: the heartbeat moves at least twice (polled; the machine may be busy).
+    const seen = new Set<number>();
+    const deadline = Date.now() + 10_000;
+    while (seen.size < 3 && Date.now() < deadline) {
+      const hb = await readHeartbeat(env.redis, env.config);
+      if (hb !== null) seen.add(hb);
+      await delay(50);
+    }
     await m.close();
-    expect(first).not.toBeNull();
-    expect(later!).toBeGreaterThan(first!);
-    await delay(250);
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    const later = await readHeartbeat(env.redis, env.config);
+    await delay(400);
     expect(await readHeartbeat(env.redis, env.config)).toBe(later); // no pass after close
   });
 });
