@@ -6,17 +6,14 @@
  * a time. Anything not acked when we stop is requeued by the broker.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type pg from 'pg';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HEADERS } from '../core/message.js';
-import type { AlertOutbox } from '../alerts/alert-outbox.js';
-import type { RuleCache } from '../alerts/rule-cache.js';
-import { evaluateRules, type AlertNotification } from '../alerts/rule-evaluator.js';
 import type { ChannelPool } from './channel-pool.js';
 import { decodeReadingsMessage } from './message-decoder.js';
-import type { ReadingsStore, StoreMessage } from './readings-store.js';
+import type { StoreMessage } from './readings-store.js';
+import type { BatchWriter } from './batch-writer.js';
 
 export interface DrainOptions {
   /** Most messages taken from the queue per lease. */
@@ -39,22 +36,7 @@ export const DEFAULT_DRAIN: DrainOptions = {
   groupValues: 20_000,
 };
 
-export interface StoredEvent {
-  account: string;
-  messages: number;
-  values: number;
-  inserted: number;
-  skippedMessages: number;
-  committedAt: number;
-  /** Time of the storage transaction. */
-  storeMs: number;
-  /** Per stored message: receive time and values, for lag figures. */
-  received: Array<{ receivedAt: number; values: number }>;
-  notifications: number;
-}
-
 export interface DrainEvents {
-  stored?(e: StoredEvent): void;
   deadLettered?(e: { account: string; reason: string }): void;
 }
 
@@ -67,10 +49,8 @@ export interface DrainDeps {
   conn: AmqpConnection;
   /** Reused channels (prefetch already set); without it a channel per lease. */
   channels?: ChannelPool | undefined;
-  pool: pg.Pool;
-  store: ReadingsStore;
+  writer: BatchWriter;
   deadLetters: DeadLetterSink;
-  alerts?: { rules: RuleCache; outbox: AlertOutbox } | undefined;
   logger: Logger;
   events?: DrainEvents | undefined;
 }
@@ -254,58 +234,11 @@ export async function drainQueue(
   }
 
   async function storeItems(items: Item[]): Promise<void> {
-    const rules = deps.alerts ? await deps.alerts.rules.rulesFor(job.account) : [];
-    const t0 = Date.now();
-    const client = await deps.pool.connect();
-    let fresh: AlertNotification[] = [];
-    let stored;
-    try {
-      await client.query('BEGIN');
-      stored = await deps.store.store(
-        client,
-        items.map((i) => i.message),
-        { wantNewRows: rules.length > 0 },
-      );
-      if (deps.alerts && rules.length > 0 && stored.newRows && stored.newRows.length > 0) {
-        fresh = await deps.alerts.outbox.record(client, evaluateRules(rules, stored.newRows));
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-    const committedAt = Date.now();
+    await deps.writer.write(items.map((i) => i.message));
     // Ack only after commit. If the channel died meanwhile the messages come back,
     // and the ledger (or the primary key) turns the replay into a no-op.
     for (const i of items) if (channelOpen) ch.ack(i.msg);
-    const values = items.reduce((n, i) => n + i.message.valueCount, 0);
     result.messages += items.length;
-    result.values += values;
-    deps.events?.stored?.({
-      account: job.account,
-      messages: items.length,
-      values,
-      inserted: stored.inserted,
-      skippedMessages: stored.skippedMessages,
-      committedAt,
-      storeMs: committedAt - t0,
-      received: items.map((i) => ({
-        receivedAt: i.message.receivedAt,
-        values: i.message.valueCount,
-      })),
-      notifications: fresh.length,
-    });
-    if (fresh.length > 0 && deps.alerts) {
-      try {
-        await deps.alerts.outbox.publish(fresh);
-      } catch (err) {
-        log.warn(
-          { err: errorMessage(err), notifications: fresh.length },
-          'alert publish failed; the outbox sweep will retry',
-        );
-      }
-    }
+    result.values += items.reduce((n, i) => n + i.message.valueCount, 0);
   }
 }

@@ -18,7 +18,7 @@ import { createMaintainerFromConfig } from '../maintainer/run.js';
 import { startDispatcherServer } from '../dispatcher/server.js';
 import { startFrontendServer } from '../frontend/server.js';
 import { runConsumer } from '../consumer/run.js';
-import type { StoredEvent } from '../consumer/queue-drainer.js';
+import type { StoredEvent } from '../consumer/batch-writer.js';
 import { deadQueueName } from '../deadletters/dead-letter-queues.js';
 import { alertsQueueName } from '../alerts/alert-topology.js';
 import { createSandbox } from './sandbox.js';
@@ -62,6 +62,7 @@ export interface PipelineReport {
   feedSeconds: number;
   acceptedValuesPerSec: number;
   lagMs: LatencySummary;
+  transactions: { count: number; meanValues: number; meanMs: number };
   flood?: {
     account: string;
     messagesAccepted: number;
@@ -79,13 +80,19 @@ class LagCollector {
   inserted = 0;
   offered = 0;
   lastCommit = 0;
+  transactions = 0;
+  storeMs = 0;
   add(e: StoredEvent): void {
+    this.transactions += 1;
+    this.storeMs += e.storeMs;
     this.inserted += e.inserted;
     this.offered += e.values;
     this.lastCommit = Math.max(this.lastCommit, e.committedAt);
-    const list = this.samples.get(e.account) ?? [];
-    for (const r of e.received) list.push(e.committedAt - r.receivedAt);
-    this.samples.set(e.account, list);
+    for (const r of e.received) {
+      const list = this.samples.get(r.account) ?? [];
+      list.push(e.committedAt - r.receivedAt);
+      this.samples.set(r.account, list);
+    }
   }
   lag(filter: (account: string) => boolean): LatencySummary {
     const all: number[] = [];
@@ -180,7 +187,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         batch: opts.batch,
         once: false,
         name: 'loadtest',
-        events: { stored: (e) => lag.add(e) },
+        onStored: (e) => lag.add(e),
       },
     );
 
@@ -272,6 +279,11 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       feedSeconds: round((fed.lastAt - t0) / 1000, 2),
       acceptedValuesPerSec: Math.round(fed.acceptedValues / ((fed.lastAt - t0) / 1000)),
       lagMs: lag.lag(() => true),
+      transactions: {
+        count: lag.transactions,
+        meanValues: Math.round(lag.offered / Math.max(1, lag.transactions)),
+        meanMs: round(lag.storeMs / Math.max(1, lag.transactions)),
+      },
       ceiling,
       ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,
       timedOut: stop.signal.aborted,

@@ -54,6 +54,7 @@ export function renderPipelineReport(r: PipelineReport): string {
     `  stored:      ${r.stored} rows   duplicates: ${r.duplicates}   missing: ${r.missing}   redelivered values dropped: ${r.redeliveredValues}`,
     `  end to end:  ${r.valuesPerSec} values/s (${r.seconds} s from first request to last commit)`,
     `  frontend:    accepted ${r.acceptedValuesPerSec} values/s (feeding took ${r.feedSeconds} s)`,
+    `  writes:      ${r.transactions.count} transactions, ${r.transactions.meanValues} values and ${r.transactions.meanMs} ms each on average (group commit across queues)`,
     `  lag:         p50 ${r.lagMs.p50} ms   p99 ${r.lagMs.p99} ms   max ${r.lagMs.max} ms (receipt -> commit, ${r.lagMs.count} messages)`,
   ];
   if (r.ceiling)

@@ -45,7 +45,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--accounts <n>', 'accounts (one gateway each), round-robin', '200')
     .option('--per-request <n>', 'readings per request', '500')
     .option('--connections <n>', 'concurrent keep-alive HTTP connections', '8')
-    .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '4')
+    .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '8')
     .option('--batch <n>', 'messages per queue lease', '500')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')

@@ -12,11 +12,8 @@ import {
 import { assertAccountQueue } from '../../../src/adapters/rabbitmq/topology.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createReadingsStore } from '../../../src/consumer/readings-store.js';
-import {
-  DEFAULT_DRAIN,
-  drainQueue,
-  type StoredEvent,
-} from '../../../src/consumer/queue-drainer.js';
+import { DEFAULT_DRAIN, drainQueue } from '../../../src/consumer/queue-drainer.js';
+import { createBatchWriter, type StoredEvent } from '../../../src/consumer/batch-writer.js';
 import { createDeadLetterSink } from '../../../src/deadletters/dead-letter-sink.js';
 import { assertDeadQueue, DEAD_HEADERS } from '../../../src/deadletters/dead-letter-queues.js';
 import { publishReadings, reading } from './publish-helpers.js';
@@ -49,11 +46,17 @@ async function drain(account: string, events: StoredEvent[] = [], batch = 500) {
   return drainQueue(
     {
       conn,
-      pool: env.pool,
-      store: createReadingsStore('copy-ledger'),
+      writer: createBatchWriter(
+        {
+          pool: env.pool,
+          store: createReadingsStore('copy-ledger'),
+          logger,
+          onStored: (e) => events.push(e),
+        },
+        { maxValues: 5, parallel: 1 },
+      ),
       deadLetters: createDeadLetterSink({ publisher, config: env.config }),
       logger,
-      events: { stored: (e) => events.push(e) },
     },
     { ...DEFAULT_DRAIN, batch, groupValues: 5 },
     { account, queue: env.queueName(account), signal: new AbortController().signal },

@@ -13,6 +13,7 @@ import { assertAccountQueue } from '../../../src/adapters/rabbitmq/topology.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createReadingsStore } from '../../../src/consumer/readings-store.js';
 import { DEFAULT_DRAIN, drainQueue } from '../../../src/consumer/queue-drainer.js';
+import { createBatchWriter } from '../../../src/consumer/batch-writer.js';
 import { createDeadLetterSink } from '../../../src/deadletters/dead-letter-sink.js';
 import { assertDeadQueue, deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
 import { createDeadLetters } from '../../../src/deadletters/dead-letters.js';
@@ -45,8 +46,10 @@ const drain = (account: string) =>
   drainQueue(
     {
       conn,
-      pool: env.pool,
-      store: createReadingsStore(),
+      writer: createBatchWriter(
+        { pool: env.pool, store: createReadingsStore(), logger },
+        { maxValues: 20_000, parallel: 1 },
+      ),
       deadLetters: createDeadLetterSink({ publisher, config: env.config }),
       logger,
     },

@@ -17,6 +17,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import type { Config } from '../../../src/core/config.js';
 import { createReadingsStore } from '../../../src/consumer/readings-store.js';
 import { DEFAULT_DRAIN, drainQueue } from '../../../src/consumer/queue-drainer.js';
+import { createBatchWriter } from '../../../src/consumer/batch-writer.js';
 import { createDeadLetterSink } from '../../../src/deadletters/dead-letter-sink.js';
 import {
   assertDeadQueue,
@@ -99,13 +100,19 @@ async function drain(account: string): Promise<void> {
   await drainQueue(
     {
       conn,
-      pool,
-      store: createReadingsStore('copy-ledger'),
+      writer: createBatchWriter(
+        {
+          pool,
+          store: createReadingsStore('copy-ledger'),
+          alerts: {
+            rules: createRuleCache({ pool, checkEveryMs: 0 }),
+            outbox: createAlertOutbox({ pool, publisher, config }),
+          },
+          logger,
+        },
+        { maxValues: 20_000, parallel: 1 },
+      ),
       deadLetters: createDeadLetterSink({ publisher, config }),
-      alerts: {
-        rules: createRuleCache({ pool, checkEveryMs: 0 }),
-        outbox: createAlertOutbox({ pool, publisher, config }),
-      },
       logger,
     },
     DEFAULT_DRAIN,
