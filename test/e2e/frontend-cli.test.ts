@@ -89,7 +89,7 @@ it('provisions through the CLI and explains mistakes', async () => {
   expect(list).toMatchObject([{ id: 'D0000591', gateways: 1, active: true }]);
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/added 1 \(BC:6A:29:D0:F5:C8\)/);
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/no changes/);
-}, 60_000);
+}, 120_000);
 
 it('serve-frontend accepts readings, gateways show reports them, SIGTERM stops it cleanly', async () => {
   const port = await freePort();
@@ -110,16 +110,22 @@ it('serve-frontend accepts readings, gateways show reports them, SIGTERM stops i
   await d.stop();
   expect(d.child.exitCode).toBe(0);
   expect(d.output()).not.toContain(token);
-}, 60_000);
+}, 120_000);
 
 it('--workers 2: shares the port, aggregates metrics, restarts a dead worker', async () => {
   const port = await freePort();
-  const d = startIngest(['serve-frontend', '--port', String(port), '--workers', '2'], vars);
+  const d = startIngest(['serve-frontend', '--port', String(port), '--workers', '2'], {
+    ...vars,
+    INGEST_LOG_LEVEL: 'info',
+  });
   daemons.push(d);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/ready`, d, 45_000);
-  // Let the second worker come up too.
-  await new Promise((r) => setTimeout(r, 4_000));
+  // Both workers listening, so round-robin really spreads the requests.
+  const listening = () => d.output().match(/"msg":"frontend listening"/g)?.length ?? 0;
+  const until = Date.now() + 45_000;
+  while (listening() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  expect(listening()).toBe(2);
   for (let i = 0; i < 6; i++) expect((await post(url, `[${READING(10 + i)}]`)).status).toBe(200);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   // Round-robin put ~3 on each worker: 6 only if the answer aggregates both.
