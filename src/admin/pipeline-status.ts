@@ -44,6 +44,8 @@ export type DispatcherSection =
       queues: QueueRow[];
       byState: Record<QueueStatusEntry['state'], number>;
       messages: number;
+      /** Consumer processes holding a queue now (a consumer id is "host:pid/slot"). */
+      activeConsumers: number;
     }
   | Down;
 
@@ -105,6 +107,11 @@ export function countByState(rows: readonly QueueRow[]): Record<QueueStatusEntry
   return out;
 }
 
+export function activeConsumers(rows: readonly QueueRow[]): number {
+  const ids = rows.filter((r) => r.consumer).map((r) => r.consumer!.replace(/\/[^/]*$/, ''));
+  return new Set(ids).size;
+}
+
 export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePoller {
   const frontendUrl = trimSlash(opts.frontendUrl);
   const timeoutMs = opts.timeoutMs ?? 2_000;
@@ -148,6 +155,7 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
         queues: rows,
         byState: countByState(rows),
         messages: rows.reduce((n, r) => n + r.total, 0),
+        activeConsumers: activeConsumers(rows),
       };
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;

@@ -104,7 +104,7 @@ async function checkPorts(host: string, ports: Array<[string, number, string]>):
     throw new IngestError(
       'CONFLICT',
       `port ${port} (${what}) on ${host} is already in use${owner ? ` by ${owner}` : ''}. ` +
-        `Stop that process, or pick other ports, e.g. \`ingest up ${flag} ${port + 10_000}\` ` +
+        `Stop that process, or pick other ports, e.g. \`ingest up ${flag} ${port + 10_000 <= 65_535 ? port + 10_000 : port - 10_000}\` ` +
         `(--frontend-port and --dispatcher-port; env INGEST_FRONTEND_PORT / INGEST_DISPATCHER_PORT).`,
     );
   }

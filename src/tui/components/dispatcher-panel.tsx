@@ -40,13 +40,14 @@ export function DispatcherPanel(props: { url: string; section: DispatcherSection
             { label: 'busy', value: String(s.byState.busy), color: 'green' },
             { label: 'idle', value: String(s.byState.idle) },
             { label: 'empty', value: String(s.byState.empty) },
-            {
-              label: 'paused',
-              value: String(s.byState.paused),
-              color: s.byState.paused > 0 ? 'yellow' : undefined,
-            },
-            { label: 'deleted', value: String(s.byState.deleted) },
+            ...(s.byState.paused > 0
+              ? [{ label: 'paused', value: String(s.byState.paused), color: 'yellow' }]
+              : []),
+            ...(s.byState.deleted > 0
+              ? [{ label: 'deleted', value: String(s.byState.deleted) }]
+              : []),
             { label: 'messages', value: fmtCount(s.messages) },
+            { label: 'consumers', value: String(s.activeConsumers) },
           ]}
         />
       ) : null}

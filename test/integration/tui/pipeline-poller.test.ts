@@ -146,6 +146,7 @@ describe('pipeline poller', () => {
       expect(d.queues[0]!.leaseAgeMs).toBeGreaterThanOrEqual(5_000);
       expect(d.byState).toMatchObject({ busy: 1, idle: 1, paused: 1 });
       expect(d.messages).toBe(132);
+      expect(d.activeConsumers).toBe(1);
       expect(d.dispatcher).toMatchObject({ effectiveStrategy: 'fifo', fallback: true });
 
       const s = second.storage;

@@ -42,8 +42,9 @@ function snapshot(over: Partial<PipelineSnapshot> = {}, queues = 40): PipelineSn
         leaseTimeoutMs: 60_000,
       },
       queues: rows,
-      byState: { busy: 14, idle: 13, empty: 13, paused: 0, deleted: 0 },
+      byState: { busy: 14, idle: 13, empty: 13, paused: 1, deleted: 0 },
       messages: rows.reduce((n, r) => n + r.total, 0),
+      activeConsumers: 14,
     },
     storage: {
       ok: true,
@@ -117,6 +118,9 @@ describe('DashboardScreen', () => {
       );
       expect(frame).toMatch(
         /DISPATCHER 127\.0\.0\.1:8081 UP running · messages-first · maintainer alive/,
+      );
+      expect(frame).toMatch(
+        /queues 40 {2}busy 14 {2}idle 13 {2}empty 13 {2}paused 1 {2}messages 33k {2}consumers 14/,
       );
       expect(frame).toMatch(/rows stored 316\/s/);
       expect(frame).toMatch(/alerts failed 2/);
