@@ -53,6 +53,8 @@ export type StorageSection =
   | {
       ok: true;
       rowsPerSec: number | undefined;
+      /** Rows inserted into readings since PostgreSQL's statistics were reset. */
+      rowsInserted: number;
       rowsEstimate: number;
       deliveriesFailedLastHour: number | undefined;
       deliveriesDeadLastHour: number | undefined;
@@ -176,6 +178,7 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
       return {
         ok: true,
         rowsPerSec,
+        rowsInserted: cur.rowsInserted,
         rowsEstimate: cur.rowsEstimate,
         deliveriesFailedLastHour: cur.deliveriesFailedLastHour,
         deliveriesDeadLastHour: cur.deliveriesDeadLastHour,

@@ -49,6 +49,7 @@ function snapshot(over: Partial<PipelineSnapshot> = {}, queues = 40): PipelineSn
     storage: {
       ok: true,
       rowsPerSec: 316,
+      rowsInserted: 500_000,
       rowsEstimate: 123_456,
       deliveriesFailedLastHour: 2,
       deliveriesDeadLastHour: 0,

@@ -121,6 +121,7 @@ describe('status line', () => {
     storage: {
       ok: true,
       rowsPerSec: 320,
+      rowsInserted: 12_000,
       rowsEstimate: 12_000,
       deliveriesFailedLastHour: 0,
       deliveriesDeadLastHour: 0,
