@@ -7,6 +7,7 @@ import { addSettings, contextFrom } from '../settings.js';
 interface Flags {
   once?: boolean;
   prefetch: string;
+  writers: string;
   writePath: string;
 }
 
@@ -18,6 +19,11 @@ export function registerConsume(program: Command): void {
     )
     .option('--once', 'drain until no queue has messages, then exit (batch jobs, tests)')
     .option('--prefetch <n>', 'unacked messages the broker may push ahead (prefetch window)', '64')
+    .option(
+      '--writers <n>',
+      'storage transactions at once; messages of all drained queues are grouped into them',
+      '2',
+    )
     .option(
       '--write-path <path>',
       `how rows are written (${WRITE_PATHS.join('|')}); copy is NOT idempotent, benchmarks only`,
@@ -58,6 +64,9 @@ replay a no-op).`,
     const prefetch = Number(flags.prefetch);
     if (!Number.isInteger(prefetch) || prefetch < 1)
       throw new IngestError('VALIDATION', `--prefetch must be a whole number >= 1`);
+    const writers = Number(flags.writers);
+    if (!Number.isInteger(writers) || writers < 1)
+      throw new IngestError('VALIDATION', `--writers must be a whole number >= 1`);
     if (!(WRITE_PATHS as readonly string[]).includes(flags.writePath))
       throw new IngestError('VALIDATION', `--write-path must be one of ${WRITE_PATHS.join(', ')}`);
     const { config, lifecycle } = ctx;
@@ -70,6 +79,7 @@ replay a no-op).`,
         batch: config.consumerBatch,
         once: flags.once === true,
         prefetch,
+        writers,
         writePath: flags.writePath as WritePath,
         metricsPort: config.metricsPort,
       });
