@@ -48,7 +48,7 @@ async function withPool<T>(cmd: Command, fn: (pool: pg.Pool) => Promise<T>): Pro
   }
 }
 
-const maskSecret = (s: string | null): string => (s ? `${s.slice(0, 2)}***` : '');
+const maskSecret = (s: string | null): string => (s ? '*** (set)' : '');
 
 export function registerAlerts(program: Command): void {
   const alerts = program
