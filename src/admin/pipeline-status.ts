@@ -169,7 +169,9 @@ export function createPipelinePoller(opts: PipelinePollerOptions): PipelinePolle
     if (!pool) return undefined;
     try {
       const cur = await readStorageCounters(pool);
-      storageWindow = [...storageWindow.filter((c) => cur.at - c.at <= STORAGE_WINDOW_MS), cur];
+      // Keep the samples of the window, or at least the previous one (slow refresh intervals).
+      const recent = storageWindow.filter((c) => cur.at - c.at <= STORAGE_WINDOW_MS);
+      storageWindow = [...(recent.length > 0 ? recent : storageWindow.slice(-1)), cur];
       const oldest = storageWindow[0]!;
       const rowsPerSec =
         oldest === cur
