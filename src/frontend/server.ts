@@ -39,6 +39,18 @@ export interface StartFrontendOptions {
   onRegistry?: (registry: Registry) => void;
 }
 
+async function bounded(p: Promise<void>, ms: number, what: string, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn({ what, ms }, 'close did not finish in time; going on');
+      resolve();
+    }, ms);
+  });
+  await Promise.race([p.catch(() => undefined), late]);
+  clearTimeout(timer);
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -92,8 +104,9 @@ export async function startFrontendServer(opts: StartFrontendOptions): Promise<F
       // Stops accepting; waits for in-flight requests (and so their confirms).
       await app.close();
     } finally {
-      await confirm.close();
-      await conn.close();
+      // Closing channels of a connection that just died can wait forever for a close-ok.
+      await bounded(confirm.close(), 2_000, 'publish channels', logger);
+      await bounded(conn.close(), 2_000, 'RabbitMQ connection', logger);
       redis.disconnect();
     }
   }

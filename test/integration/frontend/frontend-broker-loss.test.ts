@@ -1,0 +1,114 @@
+/**
+ * RabbitMQ going away under a running frontend (a TCP proxy in front of the real
+ * broker is cut): requests get 503 quickly instead of hanging, /ready says so,
+ * and once the broker is back the frontend reconnects, re-declares the account
+ * queue and accepts again.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Channel } from 'amqplib';
+import { startFrontendServer, type FrontendServer } from '../../../src/frontend/server.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { depth, postReadings, provisionGateway, readings, type Gw } from './helpers.js';
+
+let env: TestEnv;
+let amqp: AmqpConnection;
+let ch: Channel;
+let gw: Gw;
+let fe: FrontendServer | undefined;
+
+/** A cuttable TCP proxy to the broker. */
+function brokerProxy(target: URL) {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  function listen(): Promise<number> {
+    server = net.createServer((client) => {
+      const up = net.connect(Number(target.port || 5672), target.hostname);
+      for (const s of [client, up]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {
+          client.destroy();
+          up.destroy();
+        });
+      }
+      client.pipe(up);
+      up.pipe(client);
+    });
+    return new Promise((resolve) =>
+      server!.listen(port, '127.0.0.1', () => {
+        const a = server!.address();
+        port = typeof a === 'object' && a ? a.port : 0;
+        resolve(port);
+      }),
+    );
+  }
+  return {
+    listen,
+    async cut(): Promise<void> {
+      await new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  amqp = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
+  await amqp.ready();
+  ch = await amqp.createChannel();
+  gw = await provisionGateway(env, 'LOSS', 'GW:LOSS');
+});
+
+afterAll(async () => {
+  await fe?.close();
+  await ch?.close().catch(() => undefined);
+  await amqp?.close();
+  await env?.cleanup();
+});
+
+it('503 fast while the broker is away, 200 again once it is back', async () => {
+  const target = new URL(env.config.amqpUrl);
+  const proxy = brokerProxy(target);
+  const port = await proxy.listen();
+  const via = new URL(env.config.amqpUrl);
+  via.port = String(port);
+  fe = await startFrontendServer({
+    config: env.with({ frontendPort: 0, host: '127.0.0.1', amqpUrl: via.toString() }),
+    logger: silentLogger(),
+  });
+  expect((await postReadings(fe.url, gw, readings(10))).status).toBe(200);
+
+  await proxy.cut();
+  // The connection loss is noticed at once (socket closed), not after a heartbeat.
+  await new Promise((r) => setTimeout(r, 200));
+  const away = await postReadings(fe.url, gw, readings(10));
+  expect(away.status).toBe(503);
+  expect(away.ms).toBeLessThan(1_000);
+  expect(away.headers.get('retry-after')).toBeTruthy();
+  expect((await fetch(`${fe.url}/ready`)).status).toBe(503);
+
+  // The broker "restarts" and the queue was lost with it: the frontend must re-declare it.
+  await ch.deleteQueue(gw.queue);
+  await proxy.listen();
+  const deadline = Date.now() + 15_000;
+  let back = away;
+  while (Date.now() < deadline) {
+    back = await postReadings(fe.url, gw, readings(10));
+    if (back.status === 200) break;
+    expect(back.status).toBe(503);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(back).toMatchObject({ status: 200, body: { accepted: 10, queue: gw.queue } });
+  expect((await fetch(`${fe.url}/ready`)).status).toBe(200);
+  expect(await depth(ch, gw.queue)).toBe(1);
+  await proxy.cut();
+}, 30_000);
