@@ -15,6 +15,7 @@ import type {
   QueueStatusEntry,
   QueueStatusResponse,
 } from './client.js';
+import { createClaimBatcher } from './claim-batcher.js';
 import type { DispatcherMetrics } from './metrics.js';
 
 export interface NextRequest {
@@ -47,6 +48,8 @@ export interface DispatcherDeps {
   metrics?: DispatcherMetrics;
   /** How long a read of the maintainer heartbeat is reused on the claim path (ms). */
   cacheMs?: number;
+  /** Most next requests claimed in one statement (1: no coalescing). */
+  maxBatch?: number;
   /** Interval of the expired-lease sweep (ms); 0 disables it. */
   sweepMs?: number;
   now?: () => number;
@@ -168,6 +171,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       );
   }
 
+  const batcher = createClaimBatcher({
+    registry,
+    current: async () => ({
+      strategy: (await effectiveStrategy()).strategy,
+      leaseMs: config.leaseTimeout,
+    }),
+    maxBatch: deps.maxBatch,
+    onBatch: (size) => metrics?.batchSize.observe(size),
+  });
+
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweepFailing = false;
   const sweepMs = deps.sweepMs ?? 1_000;
@@ -195,18 +208,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async next(req) {
       if (req.release !== undefined && req.lease === undefined)
         throw new IngestError('VALIDATION', '"release" needs the "lease" it was handed out with');
-      const { strategy } = await effectiveStrategy();
-      const claim = { consumer: req.consumer, strategy, leaseMs: config.leaseTimeout };
-      const end = metrics?.claimSeconds.startTimer({ strategy });
+      const release =
+        req.release !== undefined
+          ? { queue: req.release, lease: req.lease!, empty: req.empty }
+          : undefined;
+      const end = metrics?.claimSeconds.startTimer();
+      const r = await batcher.submit({ consumer: req.consumer, ...(release ? { release } : {}) });
+      let lease: Lease | null = r.lease;
       let released: boolean | undefined;
-      let lease: Lease | null;
-      if (req.release !== undefined) {
-        // One round trip. A failed release (lease lost meanwhile) must not keep the
-        // consumer from its next queue: it is reported as "released": false.
-        const r = await registry.releaseAndClaim(
-          { queue: req.release, lease: req.lease!, empty: req.empty },
-          claim,
-        );
+      if (r.released !== undefined) {
+        // A failed release (lease lost meanwhile) must not keep the consumer from its next
+        // queue: it is reported as "released": false.
         metrics?.releases.inc({ result: r.released });
         released = r.released === 'released';
         if (!released)
@@ -214,9 +226,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             { queue: req.release, consumer: req.consumer, result: r.released },
             'release with next failed',
           );
-        lease = r.lease;
-      } else {
-        lease = await registry.claimNext(claim);
+      }
+      if (!lease && released) {
+        // A batch claims from the snapshot before its give-backs: when nothing else
+        // was idle, the queue just given back may go straight back out.
+        const { strategy } = await effectiveStrategy();
+        lease = await registry.claimNext({
+          consumer: req.consumer,
+          strategy,
+          leaseMs: config.leaseTimeout,
+        });
       }
       end?.();
       if (!lease) {

@@ -6,7 +6,8 @@ export interface DispatcherMetrics {
   releases: Counter<'result'>;
   renewals: Counter<'result'>;
   expired: Counter;
-  claimSeconds: Histogram<'strategy'>;
+  claimSeconds: Histogram;
+  batchSize: Histogram;
   fallback: Gauge;
   stopped: Gauge;
 }
@@ -37,10 +38,15 @@ export function createDispatcherMetrics(registry: Registry): DispatcherMetrics {
       help: 'leases given back by the dispatcher sweep because they expired',
       registers,
     }),
+    batchSize: new Histogram({
+      name: 'ingest_dispatcher_claim_batch_size',
+      help: 'next requests served by one registry statement (concurrent requests are coalesced)',
+      buckets: [1, 2, 4, 8, 16, 32],
+      registers,
+    }),
     claimSeconds: new Histogram({
       name: 'ingest_dispatcher_claim_seconds',
-      help: 'time of one registry claim',
-      labelNames: ['strategy'],
+      help: 'time to claim for one POST /queue/next (registry statement, including waiting for its batch)',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
       registers,
     }),

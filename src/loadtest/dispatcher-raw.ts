@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { REGISTRY_SQL } from '../registry/postgres-registry.js';
+import { REGISTRY_SQL, retryable } from '../registry/postgres-registry.js';
 import type { Strategy } from '../registry/registry.js';
 import { summarize, type LatencySummary } from './stats.js';
 
@@ -80,6 +80,20 @@ export function createTally() {
 
 export type ReleaseMode = 'combined' | 'separate';
 
+/** As the registry does: a deadlocked statement was rolled back whole; run it again. */
+async function query<R extends pg.QueryResultRow>(
+  c: pg.Client,
+  q: { name: string; text: string; values: unknown[] },
+): Promise<pg.QueryResult<R>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await c.query<R>(q);
+    } catch (err) {
+      if (!retryable(err) || attempt >= 5) throw err;
+    }
+  }
+}
+
 export async function measureRawCeiling(opts: {
   pgUrl: string;
   consumers: number;
@@ -120,7 +134,7 @@ export async function measureRawCeiling(opts: {
             let queue: string | undefined;
             if (opts.mode === 'combined' && held) {
               tally.give(held.queue);
-              const r = await c.query<{ released: number; id: string | null }>({
+              const r = await query<{ released: number; id: string | null }>(c, {
                 name: 'raw-release-claim',
                 text: comboSql,
                 values: [consumer, lease, leaseMs, held.queue, held.lease, Math.random() < 0.5],
@@ -129,7 +143,7 @@ export async function measureRawCeiling(opts: {
               held = undefined;
               queue = r.rows[0]?.id ?? undefined;
             } else {
-              const r = await c.query<{ id: string }>({
+              const r = await query<{ id: string }>(c, {
                 name: 'raw-claim',
                 text: claimSql,
                 values: [consumer, lease, leaseMs],
@@ -149,7 +163,7 @@ export async function measureRawCeiling(opts: {
               continue;
             }
             tally.give(queue);
-            const rel = await c.query({
+            const rel = await query(c, {
               name: 'raw-release',
               text: REGISTRY_SQL.release,
               values: [queue, lease, Math.random() < 0.5],

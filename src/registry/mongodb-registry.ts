@@ -105,6 +105,16 @@ export async function createMongoRegistry(opts: {
 
   const registry: QueueRegistry = {
     backend: 'mongodb',
+    async claimBatch(items, o) {
+      // No multi-document claim in one step here: one findOneAndUpdate per item.
+      const out = [];
+      for (const item of items) {
+        const req = { consumer: item.consumer, strategy: o.strategy, leaseMs: o.leaseMs };
+        if (item.release) out.push(await registry.releaseAndClaim(item.release, req));
+        else out.push({ lease: await registry.claimNext(req) });
+      }
+      return out;
+    },
     async releaseAndClaim(rel, req) {
       const released = await registry.release(rel.queue, rel.lease, { empty: rel.empty });
       return { released, lease: await registry.claimNext(req) };

@@ -11,6 +11,7 @@ import { createPgPool } from '../adapters/postgres/pool.js';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type {
   AccountSync,
+  BatchResult,
   ClaimRequest,
   Lease,
   QueueCount,
@@ -62,10 +63,51 @@ function releaseAndClaimSql(strategy: Strategy): string {
     FROM (SELECT 1) AS one LEFT JOIN claim ON true`;
 }
 
+/**
+ * Several consumers at once: every give-back, then as many idle queues as
+ * there are requests (SKIP LOCKED), one per request, in one statement. The
+ * queues given back are not among those claimed (same snapshot).
+ */
+function claimBatchSql(strategy: Strategy): string {
+  return `WITH req AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])
+      WITH ORDINALITY AS r(consumer, lease, rel_queue, rel_lease, rel_empty, n)
+  ), rel AS (
+    UPDATE queue_registry q
+       SET state = CASE WHEN q.state = 'busy' THEN 'idle' ELSE q.state END,
+           consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
+           has_messages = NOT coalesce(req.rel_empty, false), updated_at = now()
+      FROM req
+     WHERE req.rel_queue IS NOT NULL AND q.id = req.rel_queue AND q.lease_id = req.rel_lease
+    RETURNING req.n
+  ), pick AS (
+    SELECT id, row_number() OVER () AS n FROM (
+      SELECT id FROM queue_registry
+       WHERE state = 'idle' AND NOT deleted
+         AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)
+       ORDER BY ${ORDER[strategy]}
+       LIMIT $6 FOR UPDATE SKIP LOCKED) s
+  ), claim AS (
+    UPDATE queue_registry q
+       SET state = 'busy', consumer = req.consumer, lease_id = req.lease, leased_at = now(),
+           lease_expires_at = now() + $7 * interval '1 millisecond',
+           last_delivered_at = now(), updated_at = now()
+      FROM pick JOIN req ON req.n = pick.n
+     WHERE q.id = pick.id
+    RETURNING req.n, q.id, q.lease_expires_at
+  )
+  SELECT req.n, claim.id, claim.lease_expires_at,
+         EXISTS (SELECT 1 FROM rel WHERE rel.n = req.n) AS released
+    FROM req LEFT JOIN claim ON claim.n = req.n
+   ORDER BY req.n`;
+}
+
 /** The statements, by name, so the raw-ceiling load test issues exactly the same SQL. */
 export const REGISTRY_SQL = {
   claimFifo: claimSql('fifo'),
   claimMessagesFirst: claimSql('messages-first'),
+  claimBatchFifo: claimBatchSql('fifo'),
+  claimBatchMessagesFirst: claimBatchSql('messages-first'),
   releaseAndClaimFifo: releaseAndClaimSql('fifo'),
   releaseAndClaimMessagesFirst: releaseAndClaimSql('messages-first'),
   release: `UPDATE queue_registry
@@ -119,6 +161,14 @@ function toEntry(r: Row): QueueEntry {
   };
 }
 
+const MAX_ATTEMPTS = 5;
+
+/** Deadlock or serialization failure: the statement was rolled back and may run again. */
+export function retryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
+
 export interface PostgresRegistryOptions {
   url: string;
   /** Connections; a dispatcher wants about as many as concurrent consumers. */
@@ -138,24 +188,34 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     text: string,
     values: unknown[] = [],
   ): Promise<pg.QueryResult<R>> {
-    try {
-      return await pool.query<R>(name ? { name, text, values } : { text, values });
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === '42P01')
-        throw new IngestError(
-          'CONFIG_INVALID',
-          'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
-          { cause: err },
-        );
-      // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
-      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
-        throw err;
-      throw new IngestError('DATABASE_UNAVAILABLE', `registry database: ${errorMessage(err)}`, {
-        cause: err,
-        retryAfter: 1,
-      });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pool.query<R>(name ? { name, text, values } : { text, values });
+      } catch (err) {
+        // A statement that releases and claims rows can deadlock with a concurrent one
+        // (seen with 12 concurrent claimers). PostgreSQL rolled it back whole, so
+        // running it again is safe.
+        if (retryable(err) && attempt < MAX_ATTEMPTS) continue;
+        throw translate(err);
+      }
     }
+  }
+
+  function translate(err: unknown): unknown {
+    const code = (err as { code?: unknown }).code;
+    if (code === '42P01')
+      return new IngestError(
+        'CONFIG_INVALID',
+        'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
+        { cause: err },
+      );
+    // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
+      return err;
+    return new IngestError('DATABASE_UNAVAILABLE', `registry database: ${errorMessage(err)}`, {
+      cause: err,
+      retryAfter: 1,
+    });
   }
 
   async function exists(id: string): Promise<boolean> {
@@ -177,6 +237,49 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       ]);
       const row = r.rows[0];
       return row ? { queue: row.id, lease, expiresAt: row.lease_expires_at } : null;
+    },
+    async claimBatch(items, o) {
+      if (items.length === 0) return [];
+      const leases = items.map(() => randomUUID());
+      const fifo = o.strategy === 'fifo';
+      const r = await run<{
+        n: number;
+        id: string | null;
+        lease_expires_at: Date | null;
+        released: boolean;
+      }>(
+        fifo ? 'registry-batch-fifo' : 'registry-batch-mf',
+        fifo ? REGISTRY_SQL.claimBatchFifo : REGISTRY_SQL.claimBatchMessagesFirst,
+        [
+          items.map((i) => i.consumer),
+          leases,
+          items.map((i) => i.release?.queue ?? null),
+          items.map((i) => i.release?.lease ?? null),
+          items.map((i) => i.release?.empty === true),
+          items.length,
+          o.leaseMs,
+        ],
+      );
+      const out: BatchResult[] = [];
+      for (let k = 0; k < items.length; k++) {
+        const item = items[k]!;
+        const row = r.rows[k];
+        const lease =
+          row?.id && row.lease_expires_at
+            ? { queue: row.id, lease: leases[k]!, expiresAt: row.lease_expires_at }
+            : null;
+        if (!item.release) {
+          out.push({ lease });
+          continue;
+        }
+        const released: ReleaseResult = row?.released
+          ? 'released'
+          : (await exists(item.release.queue))
+            ? 'not-held'
+            : 'not-found';
+        out.push({ released, lease });
+      }
+      return out;
     },
     async releaseAndClaim(rel, req) {
       const lease = randomUUID();

@@ -42,6 +42,17 @@ export interface ClaimRequest {
   leaseMs: number;
 }
 
+export interface BatchItem {
+  consumer: string;
+  release?: { queue: string; lease: string; empty?: boolean };
+}
+
+export interface BatchResult {
+  /** Only when the item gave a queue back. */
+  released?: ReleaseResult;
+  lease: Lease | null;
+}
+
 export interface QueueCount {
   id: string;
   ready: number;
@@ -67,6 +78,15 @@ export interface QueueRegistry {
     release: { queue: string; lease: string; empty?: boolean },
     claim: ClaimRequest,
   ): Promise<{ released: ReleaseResult; lease: Lease | null }>;
+  /**
+   * Many consumers' next requests in one step (each may give a queue back):
+   * results in request order, each with its own lease or null. A dispatcher
+   * coalesces concurrent POST /queue/next into these.
+   */
+  claimBatch(
+    items: readonly BatchItem[],
+    opts: { strategy: Strategy; leaseMs: number },
+  ): Promise<BatchResult[]>;
   /** Give a queue back; `empty` records that the consumer found it drained. */
   release(queue: string, lease: string, opts?: { empty?: boolean }): Promise<ReleaseResult>;
   renew(queue: string, lease: string, leaseMs: number): Promise<RenewResult>;

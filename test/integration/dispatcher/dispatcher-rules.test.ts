@@ -234,7 +234,7 @@ describe('replicas', () => {
             held.delete(g.queue);
             await c.release(g.queue, { lease: g.lease });
             cycles += 1;
-            perReplica[i % 2] += 1;
+            perReplica[i % 2] = (perReplica[i % 2] ?? 0) + 1;
           }
         }),
       );

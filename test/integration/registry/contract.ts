@@ -174,6 +174,39 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       await r.setStopped(false);
     });
 
+    it('claimBatch: one queue per request, give-backs first, results in request order', async () => {
+      await reset(r, ['CB1', 'CB2', 'CB3', 'CBP']);
+      await r.pause('CBP');
+      const o = { strategy: 'fifo' as const, leaseMs: LEASE };
+      const held = (await r.claimNext({ consumer: 'h', strategy: 'fifo', leaseMs: LEASE }))!;
+      expect(held.queue).toBe('CB1');
+      const res = await r.claimBatch(
+        [
+          { consumer: 'a' },
+          { consumer: 'h', release: { queue: 'CB1', lease: held.lease, empty: true } },
+          { consumer: 'b' },
+          { consumer: 'c', release: { queue: 'CB2', lease: 'not-mine' } },
+        ],
+        o,
+      );
+      expect(res.map((x) => x.released)).toEqual([undefined, 'released', undefined, 'not-held']);
+      const got = res.map((x) => x.lease?.queue ?? null);
+      // CB2 and CB3 were idle; CB1 was given back in the same statement; CBP is paused.
+      expect(got.filter(Boolean).sort()).toEqual(['CB2', 'CB3']);
+      expect(new Set(res.map((x) => x.lease?.lease).filter(Boolean)).size).toBe(2);
+      for (const x of res)
+        if (x.lease) {
+          const e = (await r.get(x.lease.queue))!;
+          expect(e.leaseId).toBe(x.lease.lease);
+        }
+      expect(await r.get('CB1')).toMatchObject({ state: 'idle', hasMessages: false });
+      expect(await r.claimBatch([], o)).toEqual([]);
+      await r.setStopped(true);
+      const stopped = await r.claimBatch([{ consumer: 'z' }], o);
+      expect(stopped).toEqual([{ lease: null }]);
+      await r.setStopped(false);
+    });
+
     it('paused and deleted queues are never handed out; unpause makes a queue claimable', async () => {
       await reset(r, ['P1', 'P2', 'P3']);
       expect(await r.pause('P1')).toBe(true);
@@ -253,11 +286,19 @@ export function registryContract(make: () => Promise<ContractStore>): void {
         Array.from({ length: opts.claimers }, async (_, i) => {
           const reg = i % 2 === 0 ? store.a : store.b;
           while (Date.now() < until) {
-            const l = await reg.claimNext({
-              consumer: `c${i}`,
-              strategy: opts.strategy,
-              leaseMs: LEASE,
-            });
+            const l =
+              i % 3 === 1
+                ? (
+                    await reg.claimBatch([{ consumer: `c${i}` }], {
+                      strategy: opts.strategy,
+                      leaseMs: LEASE,
+                    })
+                  )[0]!.lease
+                : await reg.claimNext({
+                    consumer: `c${i}`,
+                    strategy: opts.strategy,
+                    leaseMs: LEASE,
+                  });
             if (!l) {
               empty += 1;
               await delay(1);
