@@ -237,7 +237,9 @@ export async function drainQueue(
     await deps.writer.write(items.map((i) => i.message));
     // Ack only after commit. If the channel died meanwhile the messages come back,
     // and the ledger (or the primary key) turns the replay into a no-op.
-    for (const i of items) if (channelOpen) ch.ack(i.msg);
+    // One frame for the group: every earlier delivery on this channel is already acked
+    // (messages are handled strictly in delivery order).
+    if (channelOpen) ch.ack(items[items.length - 1]!.msg, true);
     result.messages += items.length;
     result.values += items.reduce((n, i) => n + i.message.valueCount, 0);
   }

@@ -35,6 +35,7 @@ export interface PipelineOptions {
   connections: number;
   consumers: number;
   batch: number;
+  prefetch: number;
   flood?: { account: string; messages: number; readingsPerMessage: number } | undefined;
   /** Pause between trickle requests per connection while flooding. */
   tricklePauseMs: number;
@@ -185,6 +186,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       {
         concurrency: opts.consumers,
         batch: opts.batch,
+        prefetch: opts.prefetch,
         once: false,
         name: 'loadtest',
         onStored: (e) => lag.add(e),
@@ -260,6 +262,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         connections: opts.connections,
         consumers: opts.consumers,
         batch: opts.batch,
+        prefetch: opts.prefetch,
         queueType: cfg.queueType,
         writePath: 'copy-ledger',
         flood: opts.flood ?? null,

@@ -13,6 +13,7 @@ interface Flags {
   connections: string;
   consumers: string;
   batch: string;
+  prefetch: string;
   flood?: string;
   floodSize: string;
   tricklePause: string;
@@ -47,6 +48,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--connections <n>', 'concurrent keep-alive HTTP connections', '8')
     .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '8')
     .option('--batch <n>', 'messages per queue lease', '500')
+    .option('--prefetch <n>', 'consumer prefetch window (unacked messages per queue)', '64')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
     .option(
@@ -83,6 +85,7 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
       connections: whole('connections', f.connections),
       consumers: whole('consumers', f.consumers),
       batch: whole('batch', f.batch),
+      prefetch: whole('prefetch', f.prefetch),
       flood: flood && { ...flood, readingsPerMessage: whole('flood-size', f.floodSize) },
       tricklePauseMs: parseDuration(f.tricklePause),
       timeoutMs: parseDuration(f.timeout),
