@@ -62,9 +62,7 @@ async function addIdempotent(
   } catch (err) {
     const msg = errorMessage(err);
     if (EXISTS.test(msg)) return 'existed';
-    throw new IngestError('INTERNAL', `\`ingest ${args.slice(0, 3).join(' ')}\` failed: ${msg}`, {
-      cause: err,
-    });
+    throw new IngestError('INTERNAL', `demo provisioning failed: ${msg}`, { cause: err });
   }
 }
 

@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
@@ -85,7 +86,9 @@ Examples:
   );
   cmd.action(async (flags: UpFlags) => {
     const { config } = contextFrom(cmd);
-    const interactive = process.stdout.isTTY === true && process.stdin.isTTY === true;
+    // isatty, not process.stdin.isTTY: touching process.stdin opens a TTY stream on fd 0 even
+    // when no dashboard will read it.
+    const interactive = isatty(1) && isatty(0);
     await runUp(
       {
         demo: flags.demo === true,

@@ -94,7 +94,7 @@ describe('provisionDemo', () => {
       throw new Error('cannot connect to PostgreSQL');
     };
     await expect(provisionDemo(demoFleet(), {}, run)).rejects.toThrow(
-      /`ingest accounts add D0000001` failed: cannot connect to PostgreSQL/,
+      /demo provisioning failed: cannot connect to PostgreSQL/,
     );
   });
 });
