@@ -6,7 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { errorMessage } from '../core/errors.js';
+import { IngestError, errorMessage } from '../core/errors.js';
 import { backoffDelay } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 
@@ -43,8 +43,27 @@ export async function runFrontendPrimary(opts: { workers: number; logger: Logger
     w.on('message', (msg: MetricsMessage) => onMessage(w, msg));
   }
 
+  // Workers that die before any ever listened (port taken, bad config) are not
+  // restarted forever: the primary gives up with their error.
+  let everListened = false;
+  let deathsBeforeListening = 0;
+  let giveUp!: (err: Error) => void;
+  const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+  cluster.on('listening', () => (everListened = true));
+
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
+    if (!everListened && code !== 0 && ++deathsBeforeListening >= opts.workers * 2) {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      giveUp(
+        new IngestError(
+          'INTERNAL',
+          `frontend workers keep exiting (code ${code}) before listening; see the log above (port in use? servers reachable?)`,
+        ),
+      );
+      return;
+    }
     recentDeaths += 1;
     setTimeout(() => (recentDeaths = Math.max(0, recentDeaths - 1)), 60_000).unref();
     const delay = recentDeaths > 3 ? backoffDelay(recentDeaths - 3, 500, 30_000) : 0;
@@ -58,7 +77,7 @@ export async function runFrontendPrimary(opts: { workers: number; logger: Logger
   for (let i = 0; i < opts.workers; i++) fork();
   logger.info({ workers: opts.workers }, 'frontend primary started');
 
-  await new Promise<void>((resolve) => {
+  const drained = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals += 1;
@@ -79,6 +98,7 @@ export async function runFrontendPrimary(opts: { workers: number; logger: Logger
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  await Promise.race([drained, gaveUp]);
 }
 
 /** In a worker: make the registry visible to the primary's aggregation, and ask for the aggregate. */

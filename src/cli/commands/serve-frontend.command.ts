@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { IngestError } from '../../core/errors.js';
+import { IngestError, errorMessage } from '../../core/errors.js';
 import { startFrontendServer } from '../../frontend/server.js';
 import {
   clusterWorkerMetrics,
@@ -52,13 +52,21 @@ requests finish and get their confirms, then the process exits.`,
       return;
     }
     const clustered = isClusterWorker() ? clusterWorkerMetrics() : undefined;
-    const server = await startFrontendServer({
-      config,
-      logger,
-      ...(clustered
-        ? { metricsText: clustered.metricsText, onRegistry: clustered.onRegistry }
-        : {}),
-    });
+    let server;
+    try {
+      server = await startFrontendServer({
+        config,
+        logger,
+        ...(clustered
+          ? { metricsText: clustered.metricsText, onRegistry: clustered.onRegistry }
+          : {}),
+      });
+    } catch (err) {
+      if (!clustered) throw err;
+      // A worker's IPC channel would keep it alive: report and exit, the primary decides.
+      process.stderr.write(`ingest: worker ${process.pid}: ${errorMessage(err)}\n`);
+      process.exit(1);
+    }
     lifecycle.defer('frontend', () => server.close());
     lifecycle.handleSignals();
     if (!isClusterWorker()) process.stdout.write(`frontend listening on ${server.url}\n`);
