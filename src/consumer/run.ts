@@ -105,6 +105,9 @@ export async function runConsumer(
   const deadLetters = createDeadLetterSink({ publisher, config });
   const dispatcher = createDispatcherClient({
     url: config.dispatcherUrl,
+    // A /queue/next that times out on our side may still have granted a lease we never
+    // learn about, blocking that queue until the lease expires: wait longer than 5 s.
+    timeoutMs: Math.min(30_000, Math.max(5_000, Math.floor(config.leaseTimeout / 2))),
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
   });
   lifecycle.defer('dispatcher client', () => dispatcher.close());
