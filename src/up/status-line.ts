@@ -4,13 +4,15 @@ import { clock, fmtCount, fmtMs, fmtRate } from '../tui/format.js';
 import type { ProcessView } from '../tui/components/processes-panel.js';
 import type { DemoTrafficStats } from './demo-traffic.js';
 
-export function formatDemo(d: DemoTrafficStats): string {
+/** `exact` prints whole numbers (the final summary) instead of 1.2k. */
+export function formatDemo(d: DemoTrafficStats, exact = false): string {
+  const fmt = exact ? (n: number) => String(n) : fmtCount;
   const rejected = Object.entries(d.rejected)
     .map(([status, n]) => `${status}x${n}`)
     .join(' ');
   return (
-    `${d.running ? 'running' : 'done'}: sent ${fmtCount(d.sent)}, 2xx ${fmtCount(d.ok)} ` +
-    `(${fmtCount(d.readingsAccepted)} readings)` +
+    `${d.running ? 'running' : 'done'}: sent ${fmt(d.sent)}, 2xx ${fmt(d.ok)} ` +
+    `(${fmt(d.readingsAccepted)} readings)` +
     (rejected ? `, non-2xx ${rejected}` : '') +
     (d.errors ? `, errors ${d.errors}` : '') +
     (d.lastProblem && (rejected || d.errors) ? ` (last: ${d.lastProblem})` : '')

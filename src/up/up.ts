@@ -295,7 +295,7 @@ export async function runUp(opts: UpOptions, ctx: UpContext): Promise<void> {
           : 'ingest up: every component stopped',
       );
     }
-    if (traffic) ctx.out(`ingest up: demo traffic ${formatDemo(traffic.stats())}`);
+    if (traffic) ctx.out(`ingest up: demo traffic ${formatDemo(traffic.stats(), true)}`);
     await poller.close();
     await log.close();
     process.off('SIGINT', onStop);

@@ -75,7 +75,7 @@ describe('ingest up --demo --no-dashboard', () => {
           '--demo-rate',
           '10',
           '--demo-duration',
-          '30s',
+          '8s',
           '--consumers',
           '1',
           '--status-interval',
@@ -124,6 +124,29 @@ describe('ingest up --demo --no-dashboard', () => {
         `SELECT count(DISTINCT source_key)::int AS n FROM readings WHERE source_key LIKE '02:DE:%'`,
       );
       expect(stored.rows[0]!.n).toBeGreaterThan(0);
+
+      // Exactly once: when the bounded demo traffic is done, every accepted reading (4 values each)
+      // becomes exactly one row per value.
+      const done = await (async () => {
+        const end = Date.now() + 30_000;
+        while (Date.now() < end) {
+          const m = /demo done: sent (\d+), 2xx (\d+) \((\d+) readings\)/.exec(output);
+          if (m) return { sent: Number(m[1]), ok: Number(m[2]), readings: Number(m[3]) };
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`demo traffic did not finish${diagnostics()}`);
+      })();
+      expect(done.ok, diagnostics()).toBe(done.sent);
+      expect(done.readings).toBe(done.ok * 4);
+      const expectedRows = done.readings * 4;
+      const rowsDeadline = Date.now() + 45_000;
+      while (Date.now() < rowsDeadline) {
+        rows = (await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings'))
+          .rows[0]!.n;
+        if (rows >= expectedRows) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(rows, `rows in readings vs values accepted${diagnostics()}`).toBe(expectedRows);
 
       const pids = [...output.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => Number(m[2]));
       expect(pids.length).toBeGreaterThanOrEqual(6);

@@ -165,5 +165,17 @@ describe('status line', () => {
         endsAt: 0,
       }),
     ).toBe('done: sent 5, 2xx 5 (20 readings)');
+    const many = {
+      running: false,
+      sent: 6512,
+      ok: 6512,
+      readingsAccepted: 26048,
+      rejected: {},
+      errors: 0,
+      lastProblem: undefined,
+      endsAt: 0,
+    };
+    expect(formatDemo(many)).toBe('done: sent 6.5k, 2xx 6.5k (26k readings)');
+    expect(formatDemo(many, true)).toBe('done: sent 6512, 2xx 6512 (26048 readings)');
   });
 });
