@@ -23,6 +23,7 @@ import { deadQueueName } from '../deadletters/dead-letter-queues.js';
 import { alertsQueueName } from '../alerts/alert-topology.js';
 import { createSandbox } from './sandbox.js';
 import { feed, type FeedGateway, type FeedResult } from './pipeline-feeder.js';
+import { publishBacklog } from './pipeline-backlog.js';
 import { measureWriteCeiling, type CeilingResult } from './pipeline-write-ceiling.js';
 import { round, summarize, type LatencySummary } from './stats.js';
 
@@ -36,7 +37,15 @@ export interface PipelineOptions {
   consumers: number;
   batch: number;
   prefetch: number;
-  flood?: { account: string; messages: number; readingsPerMessage: number } | undefined;
+  flood?:
+    | {
+        account: string;
+        messages: number;
+        readingsPerMessage: number;
+        /** Publish the flood straight to its queue (a backlog) instead of through HTTP. */
+        direct: boolean;
+      }
+    | undefined;
   /** Pause between trickle requests per connection while flooding. */
   tricklePauseMs: number;
   timeoutMs: number;
@@ -201,7 +210,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       `feeding ${requests} requests of ${opts.readingsPerRequest} readings over ${opts.connections} connections${opts.flood ? `, flood ${opts.flood.messages} messages` : ''}`,
     );
     const t0 = Date.now();
-    const floodConns = opts.flood ? Math.max(1, Math.floor(opts.connections / 2)) : 0;
+    const floodConns =
+      opts.flood && !opts.flood.direct ? Math.max(1, Math.floor(opts.connections / 2)) : 0;
     const trickle = feed(
       frontend.url,
       {
@@ -213,19 +223,31 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       },
       stop.signal,
     );
+    const flood = opts.flood;
     const flooding: Promise<FeedResult | undefined> =
-      opts.flood && floodGateway
-        ? feed(
-            frontend.url,
-            {
-              gateways: [floodGateway],
-              requests: opts.flood.messages,
-              readingsPerRequest: opts.flood.readingsPerMessage,
-              connections: floodConns,
-              pauseMs: 0,
-            },
-            stop.signal,
-          )
+      flood && floodGateway
+        ? flood.direct
+          ? publishBacklog({
+              amqpUrl: cfg.amqpUrl,
+              queue: accountQueueName(cfg, flood.account),
+              account: flood.account,
+              sourceKey: floodGateway.sourceKey,
+              messages: flood.messages,
+              readingsPerMessage: flood.readingsPerMessage,
+              logger: quiet,
+              signal: stop.signal,
+            })
+          : feed(
+              frontend.url,
+              {
+                gateways: [floodGateway],
+                requests: flood.messages,
+                readingsPerRequest: flood.readingsPerMessage,
+                connections: floodConns,
+                pauseMs: 0,
+              },
+              stop.signal,
+            )
         : Promise.resolve(undefined);
     const ticker = setInterval(
       () => progress(`${lag.inserted} values stored, ${round((Date.now() - t0) / 1000)} s`),

@@ -16,6 +16,7 @@ interface Flags {
   prefetch: string;
   flood?: string;
   floodSize: string;
+  floodVia: string;
   tricklePause: string;
   timeout: string;
   ceiling: string;
@@ -36,6 +37,12 @@ function parseFlood(v: string | undefined): { account: string; messages: number 
   return { account: m[1]!, messages: whole('flood', m[2]!) };
 }
 
+function floodVia(v: string): boolean {
+  if (v !== 'http' && v !== 'queue')
+    throw new IngestError('VALIDATION', `--flood-via must be http or queue, got "${v}"`);
+  return v === 'queue';
+}
+
 export function registerLoadtestPipeline(group: Command): void {
   const cmd = group
     .command('pipeline')
@@ -52,6 +59,11 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
     .option(
+      '--flood-via <how>',
+      'http: the flood goes through the frontend; queue: published straight to the account queue (a real backlog, fast)',
+      'http',
+    )
+    .option(
       '--trickle-pause <duration>',
       'pause between trickle requests per connection while flooding',
       '50ms',
@@ -65,7 +77,8 @@ export function registerLoadtestPipeline(group: Command): void {
 Examples:
   ingest loadtest pipeline
   ingest loadtest pipeline --readings 200000 --accounts 200 --json
-  ingest loadtest pipeline --readings 20000 --accounts 50 --flood D0000001:100000
+  ingest loadtest pipeline --readings 20000 --accounts 50 --per-request 100 --flood D0000001:20000 --trickle-pause 200ms
+  ingest loadtest pipeline --readings 20000 --accounts 50 --per-request 100 --flood D0000001:100000 --flood-via queue --trickle-pause 300ms
 
 Everything runs on this machine in a throwaway sandbox: its own PostgreSQL
 database, Redis prefix and RabbitMQ queue prefix, created and dropped by the run
@@ -86,7 +99,11 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
       consumers: whole('consumers', f.consumers),
       batch: whole('batch', f.batch),
       prefetch: whole('prefetch', f.prefetch),
-      flood: flood && { ...flood, readingsPerMessage: whole('flood-size', f.floodSize) },
+      flood: flood && {
+        ...flood,
+        readingsPerMessage: whole('flood-size', f.floodSize),
+        direct: floodVia(f.floodVia),
+      },
       tricklePauseMs: parseDuration(f.tricklePause),
       timeoutMs: parseDuration(f.timeout),
       ceilingRows: whole('ceiling', f.ceiling, 0),
