@@ -8,7 +8,7 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
     if (err instanceof IngestError) {
       if (err.retryAfter !== undefined) void reply.header('retry-after', String(err.retryAfter));
       if (err.status >= 500)
-        logger.warn({ code: err.code, url: req.url, err: err.message }, 'request failed');
+        logger.warn({ code: err.code, route: routeOf(req), err: err.message }, 'request failed');
       return reply.status(err.status).send(err.toJSON());
     }
     const fe = err as Partial<FastifyError>;
@@ -24,7 +24,7 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
             : 'VALIDATION';
       return reply.status(fe.statusCode).send({ error: code, message: fe.message });
     }
-    logger.error({ err: errorMessage(err), url: req.url }, 'unhandled error');
+    logger.error({ err: errorMessage(err), route: routeOf(req) }, 'unhandled error');
     return reply.status(500).send({ error: 'INTERNAL', message: 'internal error' });
   });
   app.setNotFoundHandler((req, reply) =>
@@ -32,4 +32,9 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
       .status(404)
       .send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
+}
+
+/** The route pattern and path, never the query string (it may carry a source token). */
+function routeOf(req: { method: string; url: string; routeOptions?: { url?: string } }): string {
+  return `${req.method} ${req.routeOptions?.url ?? req.url.split('?')[0]}`;
 }

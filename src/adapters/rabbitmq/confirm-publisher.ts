@@ -147,7 +147,8 @@ export function createConfirmPublisher(
           if (!p) return;
           try {
             const s = await p;
-            await s.ch.close();
+            // A channel whose connection just died never answers close: bound the wait.
+            await Promise.race([s.ch.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
           } catch (err) {
             opts.logger.debug({ err: errorMessage(err) }, 'closing publish channel');
           }
