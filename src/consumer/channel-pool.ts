@@ -8,6 +8,8 @@ import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 
 export interface ChannelPool {
   acquire(): Promise<Channel>;
+  /** Set the channel's prefetch for the next consumer on it (skipped when unchanged). */
+  window(ch: Channel, prefetch: number): Promise<void>;
   /** Give a channel back; a closed or suspect one is dropped. */
   release(ch: Channel, healthy: boolean): void;
   close(): Promise<void>;
@@ -16,6 +18,7 @@ export interface ChannelPool {
 export function createChannelPool(conn: AmqpConnection, prefetch: number): ChannelPool {
   const idle: Channel[] = [];
   const closed = new WeakSet<Channel>();
+  const windows = new WeakMap<Channel, number>();
   conn.on('disconnect', () => idle.splice(0));
   return {
     async acquire() {
@@ -27,7 +30,14 @@ export function createChannelPool(conn: AmqpConnection, prefetch: number): Chann
       const ch = await conn.createChannel();
       ch.on('close', () => closed.add(ch));
       await ch.prefetch(Math.max(1, prefetch));
+      windows.set(ch, Math.max(1, prefetch));
       return ch;
+    },
+    async window(ch, n) {
+      const want = Math.max(1, n);
+      if (windows.get(ch) === want) return;
+      await ch.prefetch(want);
+      windows.set(ch, want);
     },
     release(ch, healthy) {
       if (healthy && !closed.has(ch)) idle.push(ch);

@@ -11,6 +11,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { HEADERS } from '../core/message.js';
 import type { ChannelPool } from './channel-pool.js';
+import type { PrefetchWindow } from './prefetch-window.js';
 import { decodeReadingsMessage } from './message-decoder.js';
 import type { StoreMessage } from './readings-store.js';
 import type { BatchWriter } from './batch-writer.js';
@@ -47,8 +48,10 @@ export interface DeadLetterSink {
 
 export interface DrainDeps {
   conn: AmqpConnection;
-  /** Reused channels (prefetch already set); without it a channel per lease. */
+  /** Reused channels; without it a channel per lease. */
   channels?: ChannelPool | undefined;
+  /** Prefetch per queue from its message sizes; without it opts.prefetch. */
+  window?: PrefetchWindow | undefined;
   writer: BatchWriter;
   deadLetters: DeadLetterSink;
   logger: Logger;
@@ -105,6 +108,7 @@ export async function drainQueue(
   ch.on('close', onClose);
   let healthy = false;
   const result: DrainResult = { messages: 0, values: 0, empty: false };
+  let bytes = 0;
   try {
     let ready: number;
     try {
@@ -122,7 +126,12 @@ export async function drainQueue(
       healthy = true;
       return result;
     }
-    if (!deps.channels) await ch.prefetch(Math.max(1, Math.min(opts.prefetch, opts.batch)));
+    const window = Math.max(
+      1,
+      Math.min(deps.window ? deps.window.for(job.account) : opts.prefetch, opts.batch),
+    );
+    if (deps.channels) await deps.channels.window(ch, window);
+    else await ch.prefetch(window);
     const buffer: ConsumeMessage[] = [];
     let wake: (() => void) | undefined;
     let cancelledByBroker = false;
@@ -174,6 +183,7 @@ export async function drainQueue(
           const m = buffer.shift()!;
           group.push(m);
           values += valuesOf(m);
+          bytes += m.content.length;
         }
         await processGroup(group);
       }
@@ -186,6 +196,7 @@ export async function drainQueue(
       }
     }
     healthy = true;
+    deps.window?.observe(job.account, result.messages, bytes);
     return result;
   } finally {
     ch.off('close', onClose);

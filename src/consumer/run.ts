@@ -21,6 +21,7 @@ import { assertDeadQueue } from '../deadletters/dead-letter-queues.js';
 import { createDeadLetterSink } from '../deadletters/dead-letter-sink.js';
 import { createBatchWriter, type StoredEvent } from './batch-writer.js';
 import { createChannelPool } from './channel-pool.js';
+import { createPrefetchWindow } from './prefetch-window.js';
 import { startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
 import {
   createConsumerMetrics,
@@ -117,6 +118,10 @@ export async function runConsumer(
     Math.min(opts.prefetch ?? DEFAULT_DRAIN.prefetch, opts.batch),
   );
   lifecycle.defer('channels', () => channels.close());
+  const window = createPrefetchWindow({
+    initial: DEFAULT_DRAIN.prefetch,
+    maximum: opts.prefetch ?? 1_000,
+  });
   const drainOpts: DrainOptions = {
     ...DEFAULT_DRAIN,
     batch: opts.batch,

@@ -18,7 +18,11 @@ export function registerConsume(program: Command): void {
       'ask the dispatcher for account queues, store their readings in PostgreSQL exactly once (ack after commit), publish alert notifications, dead-letter bad messages',
     )
     .option('--once', 'drain until no queue has messages, then exit (batch jobs, tests)')
-    .option('--prefetch <n>', 'unacked messages the broker may push ahead (prefetch window)', '64')
+    .option(
+      '--prefetch <n>',
+      "largest prefetch window per queue; the window is sized to ~8 MB of that queue's messages",
+      '1000',
+    )
     .option(
       '--writers <n>',
       'storage transactions at once; messages of all drained queues are grouped into them',

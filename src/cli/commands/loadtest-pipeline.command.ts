@@ -55,7 +55,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--connections <n>', 'concurrent keep-alive HTTP connections', '8')
     .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '8')
     .option('--batch <n>', 'messages per queue lease', '500')
-    .option('--prefetch <n>', 'consumer prefetch window (unacked messages per queue)', '64')
+    .option('--prefetch <n>', 'largest consumer prefetch window (sized to ~8 MB per queue)', '1000')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
     .option(
