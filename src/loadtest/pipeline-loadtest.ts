@@ -37,6 +37,7 @@ export interface PipelineOptions {
   consumers: number;
   batch: number;
   prefetch: number;
+  writers: number;
   flood?:
     | {
         account: string;
@@ -105,8 +106,9 @@ class LagCollector {
     }
   }
   lag(filter: (account: string) => boolean): LatencySummary {
-    const all: number[] = [];
-    for (const [a, s] of this.samples) if (filter(a)) all.push(...s);
+    let all: number[] = [];
+    // concat, not push(...s): a flood has more samples than a call has argument slots.
+    for (const [a, s] of this.samples) if (filter(a)) all = all.concat(s);
     const sum = summarize(all);
     return { ...sum, mean: round(sum.mean) };
   }
@@ -196,6 +198,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         concurrency: opts.consumers,
         batch: opts.batch,
         prefetch: opts.prefetch,
+        writers: opts.writers,
         once: false,
         name: 'loadtest',
         onStored: (e) => lag.add(e),
@@ -285,6 +288,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         consumers: opts.consumers,
         batch: opts.batch,
         prefetch: opts.prefetch,
+        writers: opts.writers,
         queueType: cfg.queueType,
         writePath: 'copy-ledger',
         flood: opts.flood ?? null,

@@ -14,6 +14,7 @@ interface Flags {
   consumers: string;
   batch: string;
   prefetch: string;
+  writers: string;
   flood?: string;
   floodSize: string;
   floodVia: string;
@@ -56,6 +57,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '8')
     .option('--batch <n>', 'messages per queue lease', '500')
     .option('--prefetch <n>', 'largest consumer prefetch window (sized to ~8 MB per queue)', '1000')
+    .option('--writers <n>', 'consumer storage transactions at once (group commit)', '2')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
     .option(
@@ -99,6 +101,7 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
       consumers: whole('consumers', f.consumers),
       batch: whole('batch', f.batch),
       prefetch: whole('prefetch', f.prefetch),
+      writers: whole('writers', f.writers),
       flood: flood && {
         ...flood,
         readingsPerMessage: whole('flood-size', f.floodSize),
