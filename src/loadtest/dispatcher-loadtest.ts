@@ -127,7 +127,7 @@ async function httpLoop(
               tally.sample(t1 - t0, undefined);
               continue;
             }
-            tally.take(g.queue);
+            tally.take(g.queue, `${consumer}/${g.lease}@${new Date().toISOString()}`);
             if (mode === 'combined') {
               held = g;
               tally.sample(t1 - t0, t1 - t0);
@@ -146,7 +146,16 @@ async function httpLoop(
             if (isIngestError(err, 'DISPATCHER_UNREACHABLE')) throw err;
           }
         }
-        if (held) await client.release(held.queue, { lease: held.lease }).catch(() => undefined);
+        if (held) {
+          // Given up before it is released, like every other give-back: others may take it next.
+          tally.give(held.queue);
+          try {
+            await client.release(held.queue, { lease: held.lease });
+          } catch (err) {
+            if (isIngestError(err, 'LEASE_NOT_HELD')) tally.lost();
+            else tally.error(err);
+          }
+        }
       }),
     );
   } finally {

@@ -22,6 +22,11 @@ export interface LoopResult {
    * had replaced its lease.
    */
   overlaps: number;
+  /** Of overlaps: handed out while held / releases refused. */
+  handedWhileHeld: number;
+  releasesRefused: number;
+  /** The first few handed-while-held events, for diagnosis. */
+  collisions?: string[];
   /** Claim (or POST /queue/next) latency, ms. */
   claim: LatencySummary;
   /** Claim + release, ms. */
@@ -31,24 +36,31 @@ export interface LoopResult {
 
 /** The bookkeeping shared by both loops: who holds what, and what was measured. */
 export function createTally() {
-  const held = new Set<string>();
+  const held = new Map<string, string>();
+  const collisions: string[] = [];
   const claim: number[] = [];
   const cycle: number[] = [];
-  let overlaps = 0;
+  let handedWhileHeld = 0;
+  let releasesRefused = 0;
   let empty = 0;
   let errors = 0;
   let firstError: string | undefined;
   return {
-    take(queue: string): void {
-      if (held.has(queue)) overlaps += 1;
-      held.add(queue);
+    take(queue: string, who = ''): void {
+      const holder = held.get(queue);
+      if (holder !== undefined) {
+        handedWhileHeld += 1;
+        if (collisions.length < 5)
+          collisions.push(`${queue} handed to ${who} while held by ${holder}`);
+      }
+      held.set(queue, who);
     },
     give(queue: string): void {
       held.delete(queue);
     },
     /** A release refused as "lease not held": someone else claimed the queue meanwhile. */
     lost(): void {
-      overlaps += 1;
+      releasesRefused += 1;
     },
     sample(claimMs: number, cycleMs: number | undefined): void {
       claim.push(claimMs);
@@ -69,7 +81,10 @@ export function createTally() {
         cyclesPerSecond: Math.round(cycle.length / seconds),
         empty,
         errors,
-        overlaps,
+        overlaps: handedWhileHeld + releasesRefused,
+        handedWhileHeld,
+        releasesRefused,
+        ...(collisions.length ? { collisions } : {}),
         claim: summarize(claim),
         cycle: summarize(cycle),
         ...(firstError ? { firstError } : {}),
@@ -156,7 +171,7 @@ export async function measureRawCeiling(opts: {
               tally.sample(t1 - t0, undefined);
               continue;
             }
-            tally.take(queue);
+            tally.take(queue, `${consumer}/${lease}`);
             if (opts.mode === 'combined') {
               held = { queue, lease };
               tally.sample(t1 - t0, t1 - t0);
@@ -175,13 +190,17 @@ export async function measureRawCeiling(opts: {
           }
         }
         if (held) {
-          await c
-            .query({
+          tally.give(held.queue);
+          try {
+            const rel = await query(c, {
               name: 'raw-release',
               text: REGISTRY_SQL.release,
               values: [held.queue, held.lease, false],
-            })
-            .catch(() => undefined);
+            });
+            if (!rel.rowCount) tally.lost();
+          } catch (err) {
+            tally.error(err);
+          }
         }
       }),
     );
