@@ -46,7 +46,7 @@ export function renderDispatcherReport(r: DispatcherLoadReport): string {
     r.mode === 'combined'
       ? 'cycle = one POST /queue/next {"release": <previous queue>, "lease"} (give back + take next, as `ingest consume` does), keep-alive connection per consumer.'
       : 'cycle = POST /queue/next, then POST /queue/:id/release, keep-alive connection per consumer.',
-    `raw = the statements the dispatcher issues per cycle (${r.mode === 'combined' ? 'release+claim in one prepared statement' : 'prepared claim, then prepared release'}) straight at PostgreSQL, as many connections, same run; of raw = cycles/s ÷ raw cycles/s.`,
+    `raw = each consumer's own statements straight at PostgreSQL (${r.mode === 'combined' ? 'release+claim in one prepared statement' : 'prepared claim, then prepared release'}), as many connections, same run; of raw = cycles/s ÷ raw cycles/s. The dispatcher coalesces concurrent requests into one claimBatch statement, so it can pass 1.`,
     'orig = the original dispatcher, mean ms of /queue/next alone.',
     `held twice: ${r.heldTwice === 0 ? 'never (0)' : `${r.heldTwice} TIMES`} — a queue handed out again before its holder released it, or a release refused because its lease had been taken.`,
   ];
