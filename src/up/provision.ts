@@ -93,10 +93,14 @@ export async function provisionDemo(
 ): Promise<ProvisionResult> {
   const result: ProvisionResult = { accountsAdded: 0, gatewaysAdded: 0 };
   const accounts = await listIds(run, env, 'accounts', ['id', 'accountId', 'account_id']);
-  for (const a of fleet.accounts) {
-    if (accounts.has(a.id)) continue;
-    if ((await addIdempotent(run, ['accounts', 'add', a.id, '--name', a.name], env)) === 'added')
-      result.accountsAdded += 1;
+  const missingAccounts = fleet.accounts.filter((a) => !accounts.has(a.id));
+  for (let i = 0; i < missingAccounts.length; i += 3) {
+    const outcomes = await Promise.all(
+      missingAccounts
+        .slice(i, i + 3)
+        .map((a) => addIdempotent(run, ['accounts', 'add', a.id, '--name', a.name], env)),
+    );
+    result.accountsAdded += outcomes.filter((o) => o === 'added').length;
   }
   const gateways = await listIds(run, env, 'gateways', ['source_key', 'sourceKey', 'key']);
   const missing = fleet.gateways.filter((g) => !gateways.has(g.sourceKey));

@@ -274,8 +274,9 @@ export async function runUp(opts: UpOptions, ctx: UpContext): Promise<void> {
       );
       const print = async (): Promise<void> => {
         const snap = await poller.sample();
-        if (stopRequests === 0)
-          ctx.out(formatStatusLine(snap, supervisor.list(), traffic?.stats()));
+        // A sample still in flight when the stop began must not schedule another one.
+        if (stopRequests > 0) return;
+        ctx.out(formatStatusLine(snap, supervisor.list(), traffic?.stats()));
         statusTimer = setTimeout(() => void print(), opts.statusIntervalMs);
       };
       void print();
