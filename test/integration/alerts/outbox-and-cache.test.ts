@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import {
+  createAmqpConnection,
+  type AmqpConnection,
+} from '../../../src/adapters/rabbitmq/connection.js';
+import {
+  createConfirmPublisher,
+  type ConfirmPublisher,
+} from '../../../src/adapters/rabbitmq/confirm-publisher.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { addEndpoint, addRule, removeRule } from '../../../src/alerts/alerts.repo.js';
+import { createRuleCache } from '../../../src/alerts/rule-cache.js';
+import { createAlertOutbox } from '../../../src/alerts/alert-outbox.js';
+import { alertsQueueName, assertAlertTopology } from '../../../src/alerts/alert-topology.js';
+import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
+import { evaluateRules } from '../../../src/alerts/rule-evaluator.js';
+import { inTransaction } from '../../../src/adapters/postgres/pool.js';
+
+const logger = silentLogger();
+let env: TestEnv;
+let conn: AmqpConnection;
+let publisher: ConfirmPublisher;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  conn = createAmqpConnection({ url: env.config.amqpUrl, logger });
+  await conn.ready();
+  publisher = createConfirmPublisher(conn, { logger });
+  const ch = await conn.createChannel();
+  await assertAlertTopology(ch, env.config);
+  await ch.close();
+  env.queues.add(alertsQueueName(env.config));
+  env.queues.add(deadQueueName(env.config, 'alerts'));
+  await addEndpoint(env.pool, { name: 'ops', url: 'http://127.0.0.1:9/x' });
+});
+
+afterAll(async () => {
+  await publisher?.close();
+  await conn?.close();
+  await env?.cleanup();
+});
+
+const row = {
+  account: 'A',
+  sourceKey: 'GW',
+  device: '1',
+  param: 402,
+  ts: '2015-04-21T00:00:00.000Z',
+  value: 10,
+};
+
+describe('rule cache', () => {
+  it('sees added and removed rules once the config version moves', async () => {
+    const cache = createRuleCache({ pool: env.pool, checkEveryMs: 0 });
+    expect(await cache.rulesFor('A')).toEqual([]);
+    const r = await addRule(env.pool, { account: 'A', param: 402, above: 5, endpoint: 'ops' });
+    expect((await cache.rulesFor('A')).map((x) => x.id)).toEqual([r.id]);
+    await removeRule(env.pool, r.id);
+    expect(await cache.rulesFor('A')).toEqual([]);
+  });
+
+  it('between checks it serves the cached rules (no query per batch)', async () => {
+    const cache = createRuleCache({ pool: env.pool, checkEveryMs: 60_000 });
+    expect(await cache.rulesFor('A')).toEqual([]);
+    await addRule(env.pool, { account: 'A', param: 402, above: 5, endpoint: 'ops' });
+    expect(await cache.rulesFor('A')).toEqual([]);
+    await cache.refresh();
+    expect(await cache.rulesFor('A')).toHaveLength(1);
+  });
+});
+
+describe('outbox', () => {
+  it('a notification recorded but never published (crash after commit) is published by the sweep, once', async () => {
+    const outbox = createAlertOutbox({ pool: env.pool, publisher, config: env.config });
+    const rules = await createRuleCache({ pool: env.pool, checkEveryMs: 0 }).rulesFor('A');
+    const list = evaluateRules(rules, [row]);
+    expect(list).toHaveLength(1);
+    const fresh = await inTransaction(env.pool, (c) => outbox.record(c, list));
+    expect(fresh).toHaveLength(1);
+    // The same crossing again (a replay) is not new.
+    expect(await inTransaction(env.pool, (c) => outbox.record(c, list))).toEqual([]);
+    // "Crash": never published. The sweep finds it.
+    expect(await outbox.sweep(0)).toBe(1);
+    expect(await outbox.sweep(0)).toBe(0);
+    const ch = await conn.createChannel();
+    const msg = await ch.get(alertsQueueName(env.config), { noAck: true });
+    expect(msg && msg.properties.messageId).toBe(list[0]!.idempotencyKey);
+    expect(await ch.get(alertsQueueName(env.config), { noAck: true })).toBe(false);
+    await ch.close();
+  });
+});
