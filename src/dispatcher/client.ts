@@ -14,6 +14,8 @@ export interface NextGrant {
   queue: string;
   lease: string;
   expiresAt: string;
+  /** Present when the request gave a queue back: false when that lease had been lost. */
+  released?: boolean;
 }
 
 export interface QueueStatusEntry {

@@ -26,7 +26,7 @@ export interface NextRequest {
 }
 
 export interface Dispatcher {
-  next(req: NextRequest): Promise<(NextGrant & { released?: boolean }) | null>;
+  next(req: NextRequest): Promise<NextGrant | null>;
   release(queue: string, lease: string, empty?: boolean): Promise<void>;
   renew(queue: string, lease: string): Promise<{ expiresAt: string }>;
   pause(queue: string): Promise<void>;

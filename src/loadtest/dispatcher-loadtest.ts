@@ -105,7 +105,7 @@ async function httpLoop(
         while (performance.now() < until) {
           const t0 = performance.now();
           try {
-            let g: (NextGrant & { released?: boolean }) | null;
+            let g: NextGrant | null;
             if (mode === 'combined' && held) {
               // What `ingest consume` does: give the last queue back with the next request.
               tally.give(held.queue);
