@@ -7,7 +7,7 @@ import {
   type QueueSort,
   type QueueStatusRow,
 } from '../../admin/queues-status.js';
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson, printRows } from '../output.js';
@@ -16,6 +16,8 @@ interface Flags {
   json?: boolean;
   sort: string;
   filter?: string;
+  watch?: boolean;
+  interval: string;
 }
 
 const rate = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(1));
@@ -68,12 +70,15 @@ export function registerQueues(program: Command): void {
     .option('--json', 'print the rows as JSON')
     .option('--sort <key>', `order rows by ${QUEUE_SORTS.join('|')}`, 'depth')
     .option('--filter <text>', 'only queues whose name contains this (case-insensitive)')
+    .option('--watch', 'live view, refreshed every --interval (q quits)')
+    .option('--interval <duration>', 'refresh interval of --watch', '1s')
     .addHelpText(
       'after',
       `
 Examples:
   ingest queues
   ingest queues --sort name --filter D0000
+  ingest queues --watch --filter D0000
   ingest queues --json | jq '.[] | select(.total > 1000)'
   ingest queues pause D0000591
   ingest queues unpause D0000591
@@ -88,6 +93,19 @@ management API (rabbitmq-plugins enable rabbitmq_management); '-' otherwise.`,
       const { config } = contextFrom(cmd, 'ingest queues');
       if (!(QUEUE_SORTS as readonly string[]).includes(flags.sort))
         throw new IngestError('VALIDATION', `--sort must be one of ${QUEUE_SORTS.join(', ')}`);
+      if (flags.watch) {
+        if (!process.stdout.isTTY) {
+          throw new IngestError('VALIDATION', '--watch needs a terminal; use --json for scripts');
+        }
+        // Loaded on demand: ink and React stay out of the plain table's start-up.
+        const { runQueuesWatch } = await import('../../tui/queues-watch.js');
+        return runQueuesWatch({
+          config,
+          intervalMs: parseDuration(flags.interval),
+          sort: flags.sort as QueueSort,
+          filter: flags.filter,
+        });
+      }
       const sampler = createQueuesSampler({ config });
       try {
         const snap = await sampler.sample();
