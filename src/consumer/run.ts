@@ -4,7 +4,6 @@
  * lifecycle. Used by `ingest consume` and in-process by the pipeline load test.
  */
 import { hostname } from 'node:os';
-import type { ChannelModel } from 'amqplib';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import type { Lifecycle } from '../core/lifecycle.js';
@@ -30,19 +29,6 @@ import {
 } from './consumer-metrics.js';
 import { DEFAULT_DRAIN, drainQueue, type DrainEvents, type DrainOptions } from './queue-drainer.js';
 import { createReadingsStore, type WritePath } from './readings-store.js';
-
-/**
- * amqplib leaves Nagle's algorithm on unless asked: a small frame written after a
- * fire-and-forget ack (basic.cancel, queue.declare) then waits for the broker's
- * delayed TCP ACK, ~40 ms per lease, measured here. Our connection adapter does
- * not pass socket options, so switch it off on the socket it opened.
- */
-export function disableNagle(model: ChannelModel): void {
-  const stream = (
-    model as unknown as { connection?: { stream?: { setNoDelay?: (on: boolean) => void } } }
-  ).connection?.stream;
-  stream?.setNoDelay?.(true);
-}
 
 export interface ConsumerRunOptions {
   concurrency: number;
@@ -87,7 +73,6 @@ export async function runConsumer(
   });
   lifecycle.defer('rabbitmq connection', () => conn.close());
   await conn.addSetup(async (model) => {
-    disableNagle(model);
     const ch = await model.createChannel();
     try {
       await assertDeadQueue(ch, config, 'readings');
