@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
-import {
-  createConfirmPublisher,
-  type ConfirmPublisher,
-} from '../../../src/adapters/rabbitmq/confirm-publisher.js';
+import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { addEndpoint, addRule, removeRule } from '../../../src/alerts/alerts.repo.js';
 import { createRuleCache } from '../../../src/alerts/rule-cache.js';
@@ -19,25 +12,19 @@ import { inTransaction } from '../../../src/adapters/postgres/pool.js';
 
 const logger = silentLogger();
 let env: TestEnv;
-let conn: AmqpConnection;
-let publisher: ConfirmPublisher;
+let broker: TestBroker;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  conn = createAmqpConnection({ url: env.config.amqpUrl, logger });
-  await conn.ready();
-  publisher = createConfirmPublisher(conn, { logger });
-  const ch = await conn.createChannel();
-  await assertAlertTopology(ch, env.config);
-  await ch.close();
+  broker = await openTestBroker(env.config, logger);
+  await assertAlertTopology(broker.ch, env.config);
   env.queues.add(alertsQueueName(env.config));
   env.queues.add(deadQueueName(env.config, 'alerts'));
   await addEndpoint(env.pool, { name: 'ops', url: 'http://127.0.0.1:9/x' });
 });
 
 afterAll(async () => {
-  await publisher?.close();
-  await conn?.close();
+  await broker?.close();
   await env?.cleanup();
 });
 
@@ -72,7 +59,11 @@ describe('rule cache', () => {
 
 describe('outbox', () => {
   it('a notification recorded but never published (crash after commit) is published by the sweep, once', async () => {
-    const outbox = createAlertOutbox({ pool: env.pool, publisher, config: env.config });
+    const outbox = createAlertOutbox({
+      pool: env.pool,
+      publisher: broker.publisher,
+      config: env.config,
+    });
     const rules = await createRuleCache({ pool: env.pool, checkEveryMs: 0 }).rulesFor('A');
     const list = evaluateRules(rules, [row]);
     expect(list).toHaveLength(1);
@@ -83,7 +74,7 @@ describe('outbox', () => {
     // "Crash": never published. The sweep finds it.
     expect(await outbox.sweep(0)).toBe(1);
     expect(await outbox.sweep(0)).toBe(0);
-    const ch = await conn.createChannel();
+    const ch = await broker.conn.createChannel();
     const msg = await ch.get(alertsQueueName(env.config), { noAck: true });
     expect(msg && msg.properties.messageId).toBe(list[0]!.idempotencyKey);
     expect(await ch.get(alertsQueueName(env.config), { noAck: true })).toBe(false);

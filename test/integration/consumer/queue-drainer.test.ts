@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel } from 'amqplib';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
-import {
-  createConfirmPublisher,
-  type ConfirmPublisher,
-} from '../../../src/adapters/rabbitmq/confirm-publisher.js';
+import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { assertAccountQueue } from '../../../src/adapters/rabbitmq/topology.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createReadingsStore } from '../../../src/consumer/readings-store.js';
@@ -20,32 +12,25 @@ import { publishReadings, reading } from './publish-helpers.js';
 
 const logger = silentLogger();
 let env: TestEnv;
-let conn: AmqpConnection;
-let publisher: ConfirmPublisher;
-let ch: Channel;
+let broker: TestBroker;
 let deadQueue: string;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  conn = createAmqpConnection({ url: env.config.amqpUrl, logger });
-  await conn.ready();
-  publisher = createConfirmPublisher(conn, { logger });
-  ch = await conn.createChannel();
-  deadQueue = await assertDeadQueue(ch, env.config, 'readings');
+  broker = await openTestBroker(env.config, logger);
+  deadQueue = await assertDeadQueue(broker.ch, env.config, 'readings');
   env.queues.add(deadQueue);
 });
 
 afterAll(async () => {
-  await ch?.close().catch(() => undefined);
-  await publisher?.close();
-  await conn?.close();
+  await broker?.close();
   await env?.cleanup();
 });
 
 async function drain(account: string, events: StoredEvent[] = [], batch = 500) {
   return drainQueue(
     {
-      conn,
+      conn: broker.conn,
       writer: createBatchWriter(
         {
           pool: env.pool,
@@ -55,7 +40,7 @@ async function drain(account: string, events: StoredEvent[] = [], batch = 500) {
         },
         { maxValues: 5, parallel: 1 },
       ),
-      deadLetters: createDeadLetterSink({ publisher, config: env.config }),
+      deadLetters: createDeadLetterSink({ publisher: broker.publisher, config: env.config }),
       logger,
     },
     { ...DEFAULT_DRAIN, batch, groupValues: 5 },
@@ -78,7 +63,7 @@ async function settle(): Promise<void> {
 describe('drainQueue', () => {
   it('stores every value once, acks after commit, dead-letters bad messages with the reason', async () => {
     const q = env.queueName('D1');
-    await assertAccountQueue(ch, q, env.config.queueType);
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
     const good1 = JSON.stringify([
       reading(
         '12',
@@ -92,10 +77,16 @@ describe('drainQueue', () => {
       reading(7, '2015-04-21T23:15:00+00:00', [[402, 1]]),
     ]);
     const good2 = JSON.stringify(reading('12', '2015-04-21T23:30:00+00:00', [[402, 191900]]));
-    publishReadings(ch, q, 'GW:1', 'D1', good1, { valueCount: 3 });
-    publishReadings(ch, q, 'GW:1', 'D1', '{not json');
-    publishReadings(ch, q, 'GW:1', 'D1', JSON.stringify([{ did: '1', values: [], ts: 'x' }]));
-    publishReadings(ch, q, 'GW:1', 'D1', good2);
+    publishReadings(broker.ch, q, 'GW:1', 'D1', good1, { valueCount: 3 });
+    publishReadings(broker.ch, q, 'GW:1', 'D1', '{not json');
+    publishReadings(
+      broker.ch,
+      q,
+      'GW:1',
+      'D1',
+      JSON.stringify([{ did: '1', values: [], ts: 'x' }]),
+    );
+    publishReadings(broker.ch, q, 'GW:1', 'D1', good2);
     await settle();
     const events: StoredEvent[] = [];
     const res = await drain('D1', events);
@@ -106,9 +97,9 @@ describe('drainQueue', () => {
       `SELECT device, param, value, sqn FROM readings WHERE source_key='GW:1' AND device='12' AND param=404`,
     );
     expect(row.rows).toEqual([{ device: '12', param: 404, value: 70010, sqn: 1 }]);
-    expect((await ch.checkQueue(q)).messageCount).toBe(0);
-    const dead1 = await ch.get(deadQueue, { noAck: true });
-    const dead2 = await ch.get(deadQueue, { noAck: true });
+    expect((await broker.ch.checkQueue(q)).messageCount).toBe(0);
+    const dead1 = await broker.ch.get(deadQueue, { noAck: true });
+    const dead2 = await broker.ch.get(deadQueue, { noAck: true });
     expect(dead1 && dead2).toBeTruthy();
     if (!dead1 || !dead2) return;
     expect(String(dead1.properties.headers?.[DEAD_HEADERS.reason])).toMatch(/not JSON/);
@@ -120,17 +111,17 @@ describe('drainQueue', () => {
 
   it('a redelivered message and an overlapping resend add no duplicate rows', async () => {
     const q = env.queueName('D2');
-    await assertAccountQueue(ch, q, env.config.queueType);
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
     const a = reading('1', '2015-04-21T23:15:00+00:00', [[402, 1]]);
     const b = reading('2', '2015-04-21T23:15:00+00:00', [[402, 2]]);
     const c = reading('3', '2015-04-21T23:15:00+00:00', [[402, 3]]);
-    publishReadings(ch, q, 'GW:2', 'D2', JSON.stringify([a, b]));
+    publishReadings(broker.ch, q, 'GW:2', 'D2', JSON.stringify([a, b]));
     await settle();
     await drain('D2');
     expect(await rows('GW:2')).toBe(2);
     // Same bytes again (gateway resend or redelivery), then an overlapping batch, in one group.
-    publishReadings(ch, q, 'GW:2', 'D2', JSON.stringify([a, b]));
-    publishReadings(ch, q, 'GW:2', 'D2', JSON.stringify([b, c]));
+    publishReadings(broker.ch, q, 'GW:2', 'D2', JSON.stringify([a, b]));
+    publishReadings(broker.ch, q, 'GW:2', 'D2', JSON.stringify([b, c]));
     await settle();
     const events: StoredEvent[] = [];
     await drain('D2', events);
@@ -141,24 +132,24 @@ describe('drainQueue', () => {
 
   it('a message PostgreSQL refuses is dead-lettered alone; the rest of its batch is stored', async () => {
     const q = env.queueName('D3');
-    await assertAccountQueue(ch, q, env.config.queueType);
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
     // February 30th passes JavaScript's date parser but not PostgreSQL's.
     publishReadings(
-      ch,
+      broker.ch,
       q,
       'GW:3',
       'D3',
       JSON.stringify(reading('1', '2015-04-21T00:00:00Z', [[1, 1]])),
     );
     publishReadings(
-      ch,
+      broker.ch,
       q,
       'GW:3',
       'D3',
       JSON.stringify(reading('2', '2015-02-30T00:00:00Z', [[1, 1]])),
     );
     publishReadings(
-      ch,
+      broker.ch,
       q,
       'GW:3',
       'D3',
@@ -168,19 +159,19 @@ describe('drainQueue', () => {
     const res = await drain('D3');
     expect(res.messages).toBe(3);
     expect(await rows('GW:3')).toBe(2);
-    const dead = await ch.get(deadQueue, { noAck: true });
+    const dead = await broker.ch.get(deadQueue, { noAck: true });
     expect(dead).toBeTruthy();
     if (!dead) return;
     expect(String(dead.properties.headers?.[DEAD_HEADERS.reason])).toMatch(/PostgreSQL refused/);
-    expect((await ch.checkQueue(q)).messageCount).toBe(0);
+    expect((await broker.ch.checkQueue(q)).messageCount).toBe(0);
   });
 
   it('stops at --batch and leaves the rest in the queue; an empty queue says empty', async () => {
     const q = env.queueName('D4');
-    await assertAccountQueue(ch, q, env.config.queueType);
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
     for (let i = 0; i < 10; i++)
       publishReadings(
-        ch,
+        broker.ch,
         q,
         'GW:4',
         'D4',
@@ -190,7 +181,7 @@ describe('drainQueue', () => {
     const first = await drain('D4', [], 4);
     expect(first).toMatchObject({ messages: 4, empty: false });
     await settle();
-    expect((await ch.checkQueue(q)).messageCount).toBe(6);
+    expect((await broker.ch.checkQueue(q)).messageCount).toBe(6);
     const rest = await drain('D4');
     expect(rest).toMatchObject({ messages: 6, empty: true });
     expect(await rows('GW:4')).toBe(10);

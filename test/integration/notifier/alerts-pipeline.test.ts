@@ -2,16 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Channel } from 'amqplib';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
-import {
-  createConfirmPublisher,
-  type ConfirmPublisher,
-} from '../../../src/adapters/rabbitmq/confirm-publisher.js';
+import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { assertAccountQueue } from '../../../src/adapters/rabbitmq/topology.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { Config } from '../../../src/core/config.js';
@@ -38,9 +30,7 @@ import { publishReadings, reading } from '../consumer/publish-helpers.js';
 const logger = silentLogger();
 let env: TestEnv;
 let config: Config;
-let conn: AmqpConnection;
-let publisher: ConfirmPublisher;
-let ch: Channel;
+let broker: TestBroker;
 let notifier: Notifier | undefined;
 
 interface Hit {
@@ -57,12 +47,9 @@ let base = '';
 beforeAll(async () => {
   env = await createTestEnv();
   config = env.with({ notifyRetries: 3, notifyRetryDelay: '100ms', notifyTimeout: '2s' });
-  conn = createAmqpConnection({ url: config.amqpUrl, logger });
-  await conn.ready();
-  publisher = createConfirmPublisher(conn, { logger });
-  ch = await conn.createChannel();
-  await assertAlertTopology(ch, config);
-  await assertDeadQueue(ch, config, 'readings');
+  broker = await openTestBroker(config, logger);
+  await assertAlertTopology(broker.ch, config);
+  await assertDeadQueue(broker.ch, config, 'readings');
   for (const q of [
     alertsQueueName(config),
     deadQueueName(config, 'alerts'),
@@ -88,9 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await notifier?.close();
-  await ch?.close().catch(() => undefined);
-  await publisher?.close();
-  await conn?.close();
+  await broker?.close();
   await new Promise((r) => server?.close(r));
   await env?.cleanup();
 });
@@ -99,20 +84,20 @@ async function drain(account: string): Promise<void> {
   const pool = env.pool;
   await drainQueue(
     {
-      conn,
+      conn: broker.conn,
       writer: createBatchWriter(
         {
           pool,
           store: createReadingsStore('copy-ledger'),
           alerts: {
             rules: createRuleCache({ pool, checkEveryMs: 0 }),
-            outbox: createAlertOutbox({ pool, publisher, config }),
+            outbox: createAlertOutbox({ pool, publisher: broker.publisher, config }),
           },
           logger,
         },
         { maxValues: 20_000, parallel: 1 },
       ),
-      deadLetters: createDeadLetterSink({ publisher, config }),
+      deadLetters: createDeadLetterSink({ publisher: broker.publisher, config }),
       logger,
     },
     DEFAULT_DRAIN,
@@ -142,19 +127,19 @@ describe('alerts end to end', () => {
       endpoint: 'down',
     });
     const q = env.queueName('A1');
-    await assertAccountQueue(ch, q, config.queueType);
+    await assertAccountQueue(broker.ch, q, config.queueType);
     const hot = reading('12', '2015-04-21T23:15:00+00:00', [
       [402, 191_892],
       [404, 70_010],
     ]);
     const cool = reading('13', '2015-04-21T23:15:00+00:00', [[402, 100]]);
     const low = reading('9', '2015-04-21T23:15:00+00:00', [[404, 1]]);
-    publishReadings(ch, q, 'GW:A', 'A1', JSON.stringify([hot, cool, low]));
+    publishReadings(broker.ch, q, 'GW:A', 'A1', JSON.stringify([hot, cool, low]));
     await new Promise((r) => setTimeout(r, 150));
     await drain('A1');
     // Replays: the same message (redelivery) and an overlapping batch: no new notification.
-    publishReadings(ch, q, 'GW:A', 'A1', JSON.stringify([hot, cool, low]));
-    publishReadings(ch, q, 'GW:A', 'A1', JSON.stringify([hot]), { messageId: 'other' });
+    publishReadings(broker.ch, q, 'GW:A', 'A1', JSON.stringify([hot, cool, low]));
+    publishReadings(broker.ch, q, 'GW:A', 'A1', JSON.stringify([hot]), { messageId: 'other' });
     await new Promise((r) => setTimeout(r, 150));
     await drain('A1');
     const made = await env.pool.query(
@@ -164,12 +149,12 @@ describe('alerts end to end', () => {
     expect(made.rows.every((r: { published_at: Date | null }) => r.published_at !== null)).toBe(
       true,
     );
-    expect((await ch.checkQueue(alertsQueueName(config))).messageCount).toBe(2);
+    expect((await broker.ch.checkQueue(alertsQueueName(config))).messageCount).toBe(2);
 
     failures.set('/ops', 2);
     failures.set('/down', Infinity);
     notifier = createNotifier(
-      { conn, publisher, pool: env.pool, config, logger },
+      { conn: broker.conn, publisher: broker.publisher, pool: env.pool, config, logger },
       { concurrency: 4 },
     );
     await notifier.start();
@@ -208,14 +193,14 @@ describe('alerts end to end', () => {
     ).toBe(true);
 
     const dead = await until(
-      () => ch.checkQueue(deadQueueName(config, 'alerts')),
+      () => broker.ch.checkQueue(deadQueueName(config, 'alerts')),
       (q2) => q2.messageCount === 1,
     );
     expect(dead.messageCount).toBe(1);
-    const msg = await ch.get(deadQueueName(config, 'alerts'), { noAck: false });
+    const msg = await broker.ch.get(deadQueueName(config, 'alerts'), { noAck: false });
     expect(msg && String(msg.properties.headers?.[DEAD_HEADERS.reason])).toMatch(
       /3 attempts failed; last: HTTP 500/,
     );
-    if (msg) ch.nack(msg, false, true);
+    if (msg) broker.ch.nack(msg, false, true);
   });
 });
