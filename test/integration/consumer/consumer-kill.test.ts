@@ -7,47 +7,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Channel } from 'amqplib';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
+import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
+import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
-import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
 import { configToEnv } from '../../../src/loadtest/sandbox.js';
 import { runIngest, startIngest } from '../../../src/loadtest/ingest-process.js';
-import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
-import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
 import { publishReadings, reading } from './publish-helpers.js';
 
 const logger = silentLogger();
 const built = existsSync(fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url)));
 let env: TestEnv;
 let dispatcher: DispatcherServer;
-let conn: AmqpConnection;
-let ch: Channel;
+let amqp: TestChannel;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  await env.pool.query(`INSERT INTO accounts (id) VALUES ('K1')`);
-  env.queueName('K1');
-  env.queues.add(deadQueueName(env.config, 'readings'));
-  env.queues.add(alertsQueueName(env.config));
   const cfg = env.with({ dispatcherPort: 0, leaseTimeout: '2s' });
-  const maintainer = await createMaintainerFromConfig({ config: cfg, logger });
-  await maintainer.runOnce();
-  await maintainer.close();
+  await provisionConsumerAccounts(env, ['K1'], cfg, logger);
   dispatcher = await startDispatcherServer({ config: cfg, logger, cacheMs: 100, sweepMs: 500 });
-  conn = createAmqpConnection({ url: cfg.amqpUrl, logger });
-  await conn.ready();
-  ch = await conn.createChannel();
+  amqp = await openTestChannel(cfg, logger);
 });
 
 afterAll(async () => {
-  await ch?.close().catch(() => undefined);
-  await conn?.close();
+  await amqp?.close();
   await dispatcher?.close();
   await env?.cleanup();
 });
@@ -68,13 +52,13 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
           [404, m],
         ]),
       );
-      publishReadings(ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
+      publishReadings(amqp.ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
         valueCount: PER * 2,
         readingCount: PER,
       });
       // Also a resend of the same batch by the gateway, for good measure.
       if (m % 50 === 0)
-        publishReadings(ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
+        publishReadings(amqp.ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
           valueCount: PER * 2,
         });
     }
@@ -103,7 +87,7 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
     await new Promise((r) => setTimeout(r, 2_500));
     await runIngest(['consume', '--once', '--batch', '100000'], childEnv, 60_000);
     expect(await rows()).toBe(total);
-    expect((await ch.checkQueue(env.queueName('K1'))).messageCount).toBe(0);
+    expect((await amqp.ch.checkQueue(env.queueName('K1'))).messageCount).toBe(0);
     const dup = await env.pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM (SELECT 1 FROM readings GROUP BY source_key, device, param, ts HAVING count(*) > 1) d',
     );
@@ -118,7 +102,7 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
       const readings = Array.from({ length: PER }, (_, i) =>
         reading(`t${m}-${i}`, '2015-04-21T23:15:00+00:00', [[402, i]]),
       );
-      publishReadings(ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
+      publishReadings(amqp.ch, env.queueName('K1'), 'GW:K', 'K1', JSON.stringify(readings), {
         valueCount: PER,
       });
     }
@@ -140,7 +124,7 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
     expect(stored).toBeGreaterThan(0);
     // Nothing lost: what is not a row is back in the queue, and the lease was released
     // (a 60 s lease would otherwise block the next consumer).
-    const left = (await ch.checkQueue(env.queueName('K1'))).messageCount;
+    const left = (await amqp.ch.checkQueue(env.queueName('K1'))).messageCount;
     expect(stored / PER + left).toBe(MESSAGES);
     await runIngest(['consume', '--once', '--batch', '100000'], childEnv, 60_000);
     expect(await rows()).toBe(MESSAGES * PER);

@@ -3,21 +3,15 @@
  * --concurrency 2, --once; then a paused queue (renew answers 409) is left alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel } from 'amqplib';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
+import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
+import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
 import { createLifecycle } from '../../../src/core/lifecycle.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { Config } from '../../../src/core/config.js';
 import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
 import { createDispatcherClient } from '../../../src/dispatcher/client.js';
-import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
 import { runConsumer } from '../../../src/consumer/run.js';
-import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
-import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
 import { publishReadings, reading } from './publish-helpers.js';
 
 const logger = silentLogger();
@@ -25,31 +19,19 @@ const ACCOUNTS = ['C1', 'C2', 'C3', 'C4'];
 let env: TestEnv;
 let config: Config;
 let dispatcher: DispatcherServer;
-let conn: AmqpConnection;
-let ch: Channel;
+let amqp: TestChannel;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  for (const a of ACCOUNTS) {
-    await env.pool.query('INSERT INTO accounts (id, name) VALUES ($1, $1)', [a]);
-    env.queueName(a);
-  }
-  env.queues.add(deadQueueName(env.config, 'readings'));
-  env.queues.add(alertsQueueName(env.config));
   const base = env.with({ dispatcherPort: 0, leaseTimeout: '3s' });
-  const maintainer = await createMaintainerFromConfig({ config: base, logger });
-  await maintainer.runOnce();
-  await maintainer.close();
+  await provisionConsumerAccounts(env, ACCOUNTS, base, logger);
   dispatcher = await startDispatcherServer({ config: base, logger, cacheMs: 100 });
   config = env.with({ dispatcherPort: 0, leaseTimeout: '3s', dispatcherUrl: dispatcher.url });
-  conn = createAmqpConnection({ url: config.amqpUrl, logger });
-  await conn.ready();
-  ch = await conn.createChannel();
+  amqp = await openTestChannel(config, logger);
 });
 
 afterAll(async () => {
-  await ch?.close().catch(() => undefined);
-  await conn?.close();
+  await amqp?.close();
   await dispatcher?.close();
   await env?.cleanup();
 });
@@ -69,7 +51,7 @@ function publishMany(account: string, messages: number, perMessage: number, tag:
       ]),
     );
     publishReadings(
-      ch,
+      amqp.ch,
       env.queueName(account),
       `GW:${account}`,
       account,
@@ -100,7 +82,8 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
       await lifecycle.close();
     }
     expect(await count()).toBe(expected);
-    for (const a of ACCOUNTS) expect((await ch.checkQueue(env.queueName(a))).messageCount).toBe(0);
+    for (const a of ACCOUNTS)
+      expect((await amqp.ch.checkQueue(env.queueName(a))).messageCount).toBe(0);
     // Every lease was given back.
     const client = createDispatcherClient({ url: dispatcher.url });
     try {
@@ -126,7 +109,7 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
       );
       await h.loop.done;
       expect(await count()).toBe(before + v2);
-      expect((await ch.checkQueue(env.queueName('C1'))).messageCount).toBe(3);
+      expect((await amqp.ch.checkQueue(env.queueName('C1'))).messageCount).toBe(3);
       await client.unpause('C1');
       const h2 = await runConsumer(
         { config, logger, lifecycle: createLifecycle(logger) },

@@ -3,15 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
+import { openTestChannel } from '../../helpers/broker.js';
 import { createLifecycle } from '../../../src/core/lifecycle.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
-import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
 import { runConsumer } from '../../../src/consumer/run.js';
 import { freePort } from '../../../src/loadtest/ingest-process.js';
-import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
-import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
-import { createAmqpConnection } from '../../../src/adapters/rabbitmq/connection.js';
 import { publishReadings, reading } from './publish-helpers.js';
 
 let env: TestEnv;
@@ -19,13 +17,7 @@ let dispatcher: DispatcherServer | undefined;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  await env.pool.query(`INSERT INTO accounts (id) VALUES ('O1')`);
-  env.queueName('O1');
-  env.queues.add(deadQueueName(env.config, 'readings'));
-  env.queues.add(alertsQueueName(env.config));
-  const m = await createMaintainerFromConfig({ config: env.config, logger: silentLogger() });
-  await m.runOnce();
-  await m.close();
+  await provisionConsumerAccounts(env, ['O1']);
 });
 
 afterAll(async () => {
@@ -65,18 +57,15 @@ describe('dispatcher outage', () => {
         await h.metrics.registry.getSingleMetricAsString('ingest_consumer_dispatcher_state'),
       ).toMatch(/state="unreachable"[^}]*} 1/);
 
-      const conn = createAmqpConnection({ url: config.amqpUrl, logger: silentLogger() });
-      await conn.ready();
-      const ch = await conn.createChannel();
+      const amqp = await openTestChannel(config);
       publishReadings(
-        ch,
+        amqp.ch,
         env.queueName('O1'),
         'GW:O',
         'O1',
         JSON.stringify([reading('1', '2015-04-21T00:00:00Z', [[1, 1]])]),
       );
-      await ch.close();
-      await conn.close();
+      await amqp.close();
       dispatcher = await startDispatcherServer({ config, logger: silentLogger(), cacheMs: 100 });
       const end = Date.now() + 15_000;
       let n = 0;

@@ -6,19 +6,14 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Channel } from 'amqplib';
 import { startFrontendServer, type FrontendServer } from '../../../src/frontend/server.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
 import { depth, postReadings, provisionGateway, readings, type Gw } from './helpers.js';
 
 let env: TestEnv;
-let amqp: AmqpConnection;
-let ch: Channel;
+let amqp: TestChannel;
 let gw: Gw;
 let fe: FrontendServer | undefined;
 
@@ -62,15 +57,12 @@ function brokerProxy(target: URL) {
 
 beforeAll(async () => {
   env = await createTestEnv();
-  amqp = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
-  await amqp.ready();
-  ch = await amqp.createChannel();
+  amqp = await openTestChannel(env.config);
   gw = await provisionGateway(env, 'LOSS', 'GW:LOSS');
 });
 
 afterAll(async () => {
   await fe?.close();
-  await ch?.close().catch(() => undefined);
   await amqp?.close();
   await env?.cleanup();
 });
@@ -97,7 +89,7 @@ it('503 fast while the broker is away, 200 again once it is back', async () => {
   expect((await fetch(`${fe.url}/ready`)).status).toBe(503);
 
   // The broker "restarts" and the queue was lost with it: the frontend must re-declare it.
-  await ch.deleteQueue(gw.queue);
+  await amqp.ch.deleteQueue(gw.queue);
   await proxy.listen();
   const deadline = Date.now() + 15_000;
   let back = away;
@@ -109,6 +101,6 @@ it('503 fast while the broker is away, 200 again once it is back', async () => {
   }
   expect(back).toMatchObject({ status: 200, body: { accepted: 10, queue: gw.queue } });
   expect((await fetch(`${fe.url}/ready`)).status).toBe(200);
-  expect(await depth(ch, gw.queue)).toBe(1);
+  expect(await depth(amqp.ch, gw.queue)).toBe(1);
   await proxy.cut();
 }, 30_000);

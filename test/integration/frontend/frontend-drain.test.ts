@@ -1,31 +1,23 @@
 /** Graceful drain: a request in flight when close() starts still gets its confirm and its 200. */
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Channel } from 'amqplib';
 import { startFrontendServer } from '../../../src/frontend/server.js';
-import {
-  createAmqpConnection,
-  type AmqpConnection,
-} from '../../../src/adapters/rabbitmq/connection.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
 import { drain, provisionGateway, readings, type Gw } from './helpers.js';
 
 let env: TestEnv;
-let amqp: AmqpConnection;
-let ch: Channel;
+let amqp: TestChannel;
 let gw: Gw;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  amqp = createAmqpConnection({ url: env.config.amqpUrl, logger: silentLogger() });
-  await amqp.ready();
-  ch = await amqp.createChannel();
+  amqp = await openTestChannel(env.config);
   gw = await provisionGateway(env, 'DRAIN', 'GW:DRAIN');
 });
 
 afterAll(async () => {
-  await ch?.close().catch(() => undefined);
   await amqp?.close();
   await env?.cleanup();
 });
@@ -66,7 +58,7 @@ it('finishes in-flight requests (confirmed), refuses new connections, then close
   await closing;
   expect(res.status).toBe(200);
   expect(JSON.parse(res.text)).toEqual({ accepted: 3000, queue: gw.queue });
-  const msgs = await drain(ch, gw.queue);
+  const msgs = await drain(amqp.ch, gw.queue);
   expect(msgs).toHaveLength(1);
   expect((JSON.parse(msgs[0]!.content.toString()) as unknown[]).length).toBe(3000);
   // close() is idempotent.
