@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
-import { IngestError } from '../../core/errors.js';
-import { runFrontendLoadtest } from '../../loadtest/frontend-loadtest.js';
-import { reportFailed, renderFrontendReport } from '../../loadtest/frontend-report.js';
-import { SWEEP_SIZES } from '../../loadtest/baselines.js';
 import { addSettings, contextFrom } from '../settings.js';
-import { printJson } from '../output.js';
+import { durationMs, optionalWholeNumber, wholeNumber } from '../flags.js';
+import { printReport, progressLines } from '../report.js';
 
 interface Flags {
   readings: string;
@@ -19,14 +15,6 @@ interface Flags {
   raw: boolean;
 }
 
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new IngestError('VALIDATION', `--${name} must be a whole number >= 1, got "${v}"`);
-  return n;
-}
-
 export function registerLoadtestFrontend(group: Command): void {
   const cmd = group
     .command('frontend')
@@ -35,7 +23,11 @@ export function registerLoadtestFrontend(group: Command): void {
     )
     .option('--readings <n>', 'readings per request', '3000')
     .option('--connections <n>', 'concurrent keep-alive connections', '1')
-    .option('--duration <duration>', 'how long each size runs', '10s')
+    .option(
+      '--duration <duration>',
+      'how long each size runs (a 1 s warm-up sizes an exact request count to it)',
+      '10s',
+    )
     .option(
       '--requests <n>',
       'send exactly this many requests per size instead of running for --duration',
@@ -68,21 +60,27 @@ that is not in the queue.`,
     );
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (flags: Flags) => {
     const { config, logger } = contextFrom(cmd);
-    const readings = positiveInt('readings', flags.readings)!;
+    const readings = wholeNumber('readings', flags.readings);
+    const connections = wholeNumber('connections', flags.connections);
+    const duration = durationMs('duration', flags.duration);
+    const requests = optionalWholeNumber('requests', flags.requests);
+    const workers = optionalWholeNumber('workers', flags.workers);
+    const { runFrontendLoadtest } = await import('../../loadtest/frontend-loadtest.js');
+    const { SWEEP_SIZES } = await import('../../loadtest/baselines.js');
     const report = await runFrontendLoadtest({
       config,
       logger,
       sizes: flags.sweep ? SWEEP_SIZES : [readings],
-      connections: positiveInt('connections', flags.connections)!,
-      durationMs: parseDuration(flags.duration),
-      requests: positiveInt('requests', flags.requests),
+      connections,
+      durationMs: duration,
+      requests,
       url: flags.url,
-      workers: positiveInt('workers', flags.workers),
+      workers,
       skipRaw: !flags.raw,
-      onProgress: flags.json ? undefined : (line) => process.stderr.write(`… ${line}\n`),
+      onProgress: progressLines(flags.json),
     });
-    if (flags.json) printJson(report);
-    else process.stdout.write(`${renderFrontendReport(report)}\n`);
-    if (reportFailed(report)) process.exitCode = 1;
+    const { reportFailed, renderFrontendReport } =
+      await import('../../loadtest/frontend-report.js');
+    printReport(report, flags.json, renderFrontendReport, reportFailed);
   });
 }
