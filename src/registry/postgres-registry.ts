@@ -27,14 +27,19 @@ const ORDER: Record<Strategy, string> = {
   'messages-first': 'has_messages DESC, last_delivered_at NULLS FIRST, id',
 };
 
-function claimSql(strategy: Strategy): string {
+/**
+ * Claim one idle queue. `after` names a data-modifying CTE that must finish
+ * first: the pick then locks nothing until the give-backs hold their rows, so
+ * the statement never waits while holding picked rows (no lock cycle).
+ */
+function claimSql(strategy: Strategy, after?: string): string {
   return `UPDATE queue_registry q
      SET state = 'busy', consumer = $1, lease_id = $2, leased_at = now(),
          lease_expires_at = now() + $3 * interval '1 millisecond',
          last_delivered_at = now(), updated_at = now()
     FROM (SELECT id FROM queue_registry
            WHERE state = 'idle' AND NOT deleted
-             AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)
+             AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)${after ? `\n             AND (SELECT count(*) FROM ${after}) >= 0` : ''}
            ORDER BY ${ORDER[strategy]}
            LIMIT 1 FOR UPDATE SKIP LOCKED) c
    WHERE q.id = c.id
@@ -57,7 +62,7 @@ function releaseAndClaimSql(strategy: Strategy): string {
      WHERE id = $4 AND lease_id = $5
     RETURNING id
   ), claim AS (
-    ${claimSql(strategy)}
+    ${claimSql(strategy, 'rel')}
   )
   SELECT (SELECT count(*) FROM rel)::int AS released, claim.id, claim.lease_expires_at
     FROM (SELECT 1) AS one LEFT JOIN claim ON true`;
@@ -67,24 +72,34 @@ function releaseAndClaimSql(strategy: Strategy): string {
  * Several consumers at once: every give-back, then as many idle queues as
  * there are requests (SKIP LOCKED), one per request, in one statement. The
  * queues given back are not among those claimed (same snapshot).
+ *
+ * Lock order (no deadlocks with each other or the maintainer): the rows given
+ * back are locked first, in id order; only then are idle rows picked, and the
+ * pick never waits (SKIP LOCKED). The maintainer's bulk updates skip locked
+ * rows, so a claim never waits on the maintainer while holding rows it needs.
  */
 function claimBatchSql(strategy: Strategy): string {
   return `WITH req AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])
       WITH ORDINALITY AS r(consumer, lease, rel_queue, rel_lease, rel_empty, n)
+  ), rel_lock AS (
+    SELECT id FROM queue_registry
+     WHERE id IN (SELECT rel_queue FROM req WHERE rel_queue IS NOT NULL)
+     ORDER BY id FOR UPDATE
   ), rel AS (
     UPDATE queue_registry q
        SET state = CASE WHEN q.state = 'busy' THEN 'idle' ELSE q.state END,
            consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
            has_messages = NOT coalesce(req.rel_empty, false), updated_at = now()
-      FROM req
-     WHERE req.rel_queue IS NOT NULL AND q.id = req.rel_queue AND q.lease_id = req.rel_lease
+      FROM rel_lock JOIN req ON req.rel_queue = rel_lock.id
+     WHERE q.id = rel_lock.id AND q.lease_id = req.rel_lease
     RETURNING req.n
   ), pick AS (
     SELECT id, row_number() OVER () AS n FROM (
       SELECT id FROM queue_registry
        WHERE state = 'idle' AND NOT deleted
          AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)
+         AND (SELECT count(*) FROM rel) >= 0
        ORDER BY ${ORDER[strategy]}
        LIMIT $6 FOR UPDATE SKIP LOCKED) s
   ), claim AS (
@@ -174,6 +189,8 @@ export interface PostgresRegistryOptions {
   /** Connections; a dispatcher wants about as many as concurrent consumers. */
   poolSize?: number;
   application?: string;
+  /** Called when a statement was rolled back by a deadlock or serialization failure and runs again. */
+  onRetry?: (info: { code: string; statement: string | undefined; attempt: number }) => void;
 }
 
 export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegistry {
@@ -195,7 +212,14 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
         // A statement that releases and claims rows can deadlock with a concurrent one
         // (seen with 12 concurrent claimers). PostgreSQL rolled it back whole, so
         // running it again is safe.
-        if (retryable(err) && attempt < MAX_ATTEMPTS) continue;
+        if (retryable(err) && attempt < MAX_ATTEMPTS) {
+          opts.onRetry?.({
+            code: String((err as { code?: unknown }).code),
+            statement: name,
+            attempt,
+          });
+          continue;
+        }
         throw translate(err);
       }
     }
@@ -345,25 +369,37 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     async markDeleted(queues) {
       const r = await run<{ id: string }>(
         undefined,
-        `UPDATE queue_registry SET deleted = true, deleted_at = now(), updated_at = now()
-          WHERE id = ANY($1::text[]) AND NOT deleted RETURNING id`,
+        `UPDATE queue_registry q SET deleted = true, deleted_at = now(), updated_at = now()
+           FROM (SELECT id FROM queue_registry WHERE id = ANY($1::text[]) AND NOT deleted
+                  ORDER BY id FOR UPDATE) d
+          WHERE q.id = d.id AND NOT q.deleted RETURNING q.id`,
         [queues],
       );
       return r.rows.map((x) => x.id);
     },
     async upsertFromAccounts(activeIds): Promise<AccountSync> {
+      // Only missing or deleted entries are written (ON CONFLICT DO UPDATE locks every row it
+      // meets, even when its WHERE is false): the sync leaves live rows to the claimers.
       const up = await run<{ id: string; inserted: boolean }>(
         undefined,
-        `INSERT INTO queue_registry (id) SELECT unnest($1::text[])
+        `INSERT INTO queue_registry (id)
+         SELECT a.id FROM (SELECT DISTINCT unnest($1::text[]) AS id) a
+          WHERE NOT EXISTS (SELECT 1 FROM queue_registry q WHERE q.id = a.id AND NOT q.deleted)
+          ORDER BY a.id
          ON CONFLICT (id) DO UPDATE SET deleted = false, deleted_at = NULL, updated_at = now()
            WHERE queue_registry.deleted
          RETURNING id, (xmax = 0) AS inserted`,
         [activeIds],
       );
+      // Rows a claim holds right now are skipped; the next sync marks them.
       const del = await run<{ id: string }>(
         undefined,
-        `UPDATE queue_registry SET deleted = true, deleted_at = now(), updated_at = now()
-          WHERE NOT deleted AND NOT (id = ANY($1::text[])) RETURNING id`,
+        `UPDATE queue_registry q SET deleted = true, deleted_at = now(), updated_at = now()
+           FROM (SELECT id FROM queue_registry
+                  WHERE NOT deleted AND NOT (id = ANY($1::text[]))
+                  ORDER BY id FOR UPDATE SKIP LOCKED) d
+          WHERE q.id = d.id AND NOT q.deleted
+          RETURNING q.id`,
         [activeIds],
       );
       return {
@@ -372,31 +408,49 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
         deleted: del.rows.map((x) => x.id),
       };
     },
+    /**
+     * The maintainer's counts. Bulk, so it must never wait on a row a claim holds (it
+     * would hold other rows meanwhile: the deadlock seen under load): rows locked
+     * right now are skipped and counted on the next pass; the rest are locked in id order.
+     */
     async updateCounts(counts: readonly QueueCount[]) {
       if (counts.length === 0) return 0;
       const r = await run(
         undefined,
-        `UPDATE queue_registry q
+        `WITH u AS (
+           SELECT DISTINCT ON (id) id, ready, unacked
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, ready, unacked)
+         ), lk AS (
+           SELECT q.id FROM queue_registry q
+            WHERE q.id IN (SELECT id FROM u)
+            ORDER BY q.id FOR UPDATE SKIP LOCKED
+         )
+         UPDATE queue_registry q
             SET ready_count = u.ready, unacked_count = u.unacked,
                 message_count = u.ready + u.unacked, has_messages = u.ready > 0,
                 counted_at = now(), updated_at = now()
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, ready, unacked)
-          WHERE q.id = u.id`,
+           FROM lk JOIN u ON u.id = lk.id
+          WHERE q.id = lk.id`,
         [counts.map((c) => c.id), counts.map((c) => c.ready), counts.map((c) => c.unacked)],
       );
       return r.rowCount ?? 0;
     },
+    /** Run by every dispatcher's sweep and the maintainer: never waits on a locked row (see updateCounts). */
     async expireLeases(o = {}) {
       const r = await run<{ id: string }>(
         undefined,
-        `UPDATE queue_registry
-            SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
+        `UPDATE queue_registry q
+            SET state = CASE WHEN q.state = 'busy' THEN 'idle' ELSE q.state END,
                 consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
                 updated_at = now()
-          WHERE lease_id IS NOT NULL
-            AND (lease_expires_at <= now()
-                 OR ($1::bigint IS NOT NULL AND leased_at <= now() - $1 * interval '1 millisecond'))
-          RETURNING id`,
+           FROM (SELECT id FROM queue_registry
+                  WHERE lease_id IS NOT NULL
+                    AND (lease_expires_at <= now()
+                         OR ($1::bigint IS NOT NULL
+                             AND leased_at <= now() - $1 * interval '1 millisecond'))
+                  ORDER BY id FOR UPDATE SKIP LOCKED) e
+          WHERE q.id = e.id AND q.lease_id IS NOT NULL
+          RETURNING q.id`,
         [o.maxAgeMs ?? null],
       );
       return r.rows.map((x) => x.id);
