@@ -13,7 +13,7 @@ import { sleep } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
-import { getEndpoint, recordDelivery } from '../alerts/alerts.repo.js';
+import { getEndpoint, recordDelivery, type DeliveryRecord } from '../alerts/alerts.repo.js';
 import {
   ALERT_HEADERS,
   alertsQueueName,
@@ -24,7 +24,7 @@ import {
 } from '../alerts/alert-topology.js';
 import type { AlertNotification } from '../alerts/rule-evaluator.js';
 import { deadHeaders, deadQueueName } from '../deadletters/dead-letter-queues.js';
-import { postNotification } from './http-delivery.js';
+import { postNotification, type DeliveryOutcome } from './http-delivery.js';
 
 export type DeliveryEvent = 'delivered' | 'retry' | 'dead';
 
@@ -82,6 +82,24 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
     );
   }
 
+  /** One row in alert_deliveries per attempt (an ok outcome carries no error). */
+  function recordAttempt(
+    n: AlertNotification,
+    attempt: number,
+    outcome: DeliveryRecord['outcome'],
+    result: Pick<DeliveryOutcome, 'status' | 'error'> & { durationMs: number | null },
+  ): Promise<void> {
+    return recordDelivery(deps.pool, {
+      idempotencyKey: n.idempotencyKey,
+      endpoint: n.endpoint,
+      attempt,
+      outcome,
+      httpStatus: result.status,
+      error: result.error,
+      durationMs: result.durationMs,
+    });
+  }
+
   async function toDead(msg: ConsumeMessage, reason: string, n?: AlertNotification, attempt = 0) {
     await republish(
       msg,
@@ -89,15 +107,7 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
       deadHeaders(msg.properties.headers, reason, queue),
     );
     if (n) {
-      await recordDelivery(deps.pool, {
-        idempotencyKey: n.idempotencyKey,
-        endpoint: n.endpoint,
-        attempt,
-        outcome: 'dead',
-        httpStatus: null,
-        error: reason,
-        durationMs: null,
-      });
+      await recordAttempt(n, attempt, 'dead', { status: null, error: reason, durationMs: null });
     }
     logger.warn({ key: n?.idempotencyKey, reason }, 'notification dead-lettered');
     deps.onOutcome?.('dead');
@@ -130,29 +140,13 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
       timeoutMs: config.notifyTimeout,
     });
     if (out.ok) {
-      await recordDelivery(deps.pool, {
-        idempotencyKey: n.idempotencyKey,
-        endpoint: n.endpoint,
-        attempt,
-        outcome: 'delivered',
-        httpStatus: out.status,
-        error: null,
-        durationMs: out.durationMs,
-      });
+      await recordAttempt(n, attempt, 'delivered', out);
       ch.ack(msg);
       deps.onOutcome?.('delivered');
       return;
     }
     if (attempt >= config.notifyRetries) {
-      await recordDelivery(deps.pool, {
-        idempotencyKey: n.idempotencyKey,
-        endpoint: n.endpoint,
-        attempt,
-        outcome: 'failed',
-        httpStatus: out.status,
-        error: out.error,
-        durationMs: out.durationMs,
-      });
+      await recordAttempt(n, attempt, 'failed', out);
       await toDead(msg, `${attempt} attempts failed; last: ${out.error ?? 'unknown'}`, n, attempt);
       ch.ack(msg);
       return;
@@ -163,15 +157,7 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
       ...(msg.properties.headers ?? {}),
       [ALERT_HEADERS.attempt]: attempt + 1,
     });
-    await recordDelivery(deps.pool, {
-      idempotencyKey: n.idempotencyKey,
-      endpoint: n.endpoint,
-      attempt,
-      outcome: 'failed',
-      httpStatus: out.status,
-      error: out.error,
-      durationMs: out.durationMs,
-    });
+    await recordAttempt(n, attempt, 'failed', out);
     ch.ack(msg);
     logger.info(
       { key: n.idempotencyKey, attempt, retryInMs: delay, err: out.error },
