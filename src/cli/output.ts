@@ -1,5 +1,10 @@
 /** What commands print on stdout: a table for people, JSON with --json for machines. */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
+
+// Loaded on first table (synchronously): --help and --json never pay for it.
+const require = createRequire(import.meta.url);
+let Table: typeof TableType | undefined;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -8,6 +13,7 @@ export function printJson(value: unknown): void {
 export type Cell = string | number | boolean | null | undefined;
 
 export function renderTable(head: string[], rows: Cell[][]): string {
+  Table ??= require('cli-table3') as typeof TableType;
   const table = new Table({
     head,
     style: { head: ['cyan'], border: ['grey'] },

@@ -21,6 +21,7 @@ import { isPortFree, portOwner } from './ports.js';
 import { migrateSchema, provisionDemo } from './provision.js';
 import { formatDemo, formatStatusLine } from './status-line.js';
 import { createSupervisor, type ChildSpec, type SupervisorEvent } from './supervisor.js';
+import { UP_SETTINGS } from './up-settings.js';
 
 export interface UpOptions {
   demo: boolean;
@@ -45,19 +46,7 @@ export interface UpContext {
 }
 
 /** Settings every child must share with `up` (flags given to `up` reach them through env). */
-const SHARED: readonly SettingKey[] = [
-  'pgUrl',
-  'redisUrl',
-  'amqpUrl',
-  'registryUrl',
-  'redisPrefix',
-  'queuePrefix',
-  'queueType',
-  'strategy',
-  'host',
-  'adminToken',
-  'logLevel',
-];
+const SHARED: readonly SettingKey[] = [...UP_SETTINGS, 'logLevel'];
 
 export function childEnv(
   config: Config,

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { createPgPool } from '../../adapters/postgres/pool.js';
-import { createAmqpConnection } from '../../adapters/rabbitmq/connection.js';
-import { createProvisioning } from '../../provisioning/provisioning.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson, printRows } from '../output.js';
+import { withProvisioning } from '../with-pg.js';
 
 const PG = ['pgUrl'] as const;
 
@@ -31,16 +29,17 @@ Examples:
   addSettings(add, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']).action(
     async (id: string, opts: { name: string; json?: boolean }) => {
       const { config, logger } = contextFrom(add);
-      const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
+      const { createAmqpConnection } = await import('../../adapters/rabbitmq/connection.js');
       const amqp = createAmqpConnection({
         url: config.amqpUrl,
         logger: logger.child({}, { level: 'error' }),
       });
       try {
-        const out = await createProvisioning({ pool, config, amqp }).addAccount({
-          id,
-          name: opts.name,
-        });
+        const out = await withProvisioning(
+          config,
+          (p) => p.addAccount({ id, name: opts.name }),
+          amqp,
+        );
         if (opts.json) return printJson(out);
         info(`account ${out.account.id} created`);
         if (out.queue?.declared)
@@ -51,7 +50,6 @@ Examples:
           );
       } finally {
         await amqp.close();
-        await pool.end();
       }
     },
   );
@@ -63,24 +61,19 @@ Examples:
     .addHelpText('after', '\nExample:\n  ingest accounts list --json');
   addSettings(list, PG).action(async (opts: { json?: boolean }) => {
     const { config } = contextFrom(list);
-    const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
-    try {
-      const rows = await createProvisioning({ pool, config }).listAccounts();
-      printRows(
-        rows,
-        opts.json,
-        [
-          ['account', (a) => a.id],
-          ['name', (a) => a.name],
-          ['active', (a) => (a.active ? 'yes' : 'NO')],
-          ['gateways', (a) => a.gateways],
-          ['created', (a) => a.createdAt],
-        ],
-        '(no accounts: ingest accounts add <id>)',
-      );
-    } finally {
-      await pool.end();
-    }
+    const rows = await withProvisioning(config, (p) => p.listAccounts());
+    printRows(
+      rows,
+      opts.json,
+      [
+        ['account', (a) => a.id],
+        ['name', (a) => a.name],
+        ['active', (a) => (a.active ? 'yes' : 'NO')],
+        ['gateways', (a) => a.gateways],
+        ['created', (a) => a.createdAt],
+      ],
+      '(no accounts: ingest accounts add <id>)',
+    );
   });
 
   for (const [name, active] of [
@@ -98,14 +91,9 @@ Examples:
       .addHelpText('after', `\nExample:\n  ingest accounts ${name} D0000591`);
     addSettings(cmd, PG).action(async (id: string, opts: { json?: boolean }) => {
       const { config } = contextFrom(cmd);
-      const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-accounts' });
-      try {
-        const a = await createProvisioning({ pool, config }).setAccountActive(id, active);
-        if (opts.json) return printJson(a);
-        info(`account ${a.id} ${active ? 'enabled' : 'disabled'}`);
-      } finally {
-        await pool.end();
-      }
+      const a = await withProvisioning(config, (p) => p.setAccountActive(id, active));
+      if (opts.json) return printJson(a);
+      info(`account ${a.id} ${active ? 'enabled' : 'disabled'}`);
     });
   }
 }

@@ -1,51 +1,21 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
-import { IngestError } from '../../core/errors.js';
-import { createPgPool } from '../../adapters/postgres/pool.js';
-import {
-  addEndpoint,
-  addRule,
-  listDeliveries,
-  listEndpoints,
-  listRules,
-  removeEndpoint,
-  removeRule,
-} from '../../alerts/alerts.repo.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { optionalNumber, wholeNumber } from '../flags.js';
 import { info, printJson, printRows } from '../output.js';
+import { withPgPool } from '../with-pg.js';
+import type * as alertsRepo from '../../alerts/alerts.repo.js';
 
-function num(name: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
-    throw new IngestError(
-      'VALIDATION',
-      `--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}"`,
-    );
-  return n;
-}
+type AlertsRepo = typeof alertsRepo;
 
-/** Run with a short-lived pool; a missing schema gets a hint instead of a driver error. */
-async function withPool<T>(cmd: Command, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+/** Run with a short-lived pool and the alerts repository, both loaded on demand. */
+async function withPool<T>(
+  cmd: Command,
+  fn: (pool: pg.Pool, repo: AlertsRepo) => Promise<T>,
+): Promise<T> {
   const { config } = contextFrom(cmd, 'ingest alerts');
-  const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-alerts' });
-  try {
-    return await fn(pool);
-  } catch (err) {
-    if ((err as { code?: string }).code === '42P01')
-      throw new IngestError(
-        'DATABASE_UNAVAILABLE',
-        'alert tables missing: run `ingest db migrate` first',
-      );
-    if ((err as { code?: string }).code === '3D000')
-      throw new IngestError(
-        'DATABASE_UNAVAILABLE',
-        'database does not exist: run `ingest db migrate` first',
-      );
-    throw err;
-  } finally {
-    await pool.end();
-  }
+  const repo = await import('../../alerts/alerts.repo.js');
+  return withPgPool(config, 'ingest-alerts', (pool) => fn(pool, repo), 'alert ');
 }
 
 const maskSecret = (s: string | null): string => (s ? '*** (set)' : '');
@@ -89,14 +59,14 @@ Examples:
       ),
   );
   rulesAdd.action(async (f: Record<string, string | boolean | undefined>) => {
-    const rule = await withPool(rulesAdd, (pool) =>
-      addRule(pool, {
+    const rule = await withPool(rulesAdd, (pool, repo) =>
+      repo.addRule(pool, {
         account: String(f.account),
         gateway: f.gateway as string | undefined,
         device: f.device as string | undefined,
-        param: num('param', f.param as string, true)!,
-        above: num('above', f.above as string | undefined),
-        below: num('below', f.below as string | undefined),
+        param: optionalNumber('param', f.param as string, true)!,
+        above: optionalNumber('above', f.above as string | undefined),
+        below: optionalNumber('below', f.below as string | undefined),
         endpoint: String(f.endpoint),
       }),
     );
@@ -111,7 +81,7 @@ Examples:
       .option('--json', 'print JSON'),
   );
   rulesList.action(async (f: { account?: string; json?: boolean }) => {
-    const list = await withPool(rulesList, (pool) => listRules(pool, f.account));
+    const list = await withPool(rulesList, (pool, repo) => repo.listRules(pool, f.account));
     printRows(
       list,
       f.json,
@@ -132,7 +102,9 @@ Examples:
     rules.command('remove').argument('<id>', 'rule id').description('remove a rule'),
   );
   rulesRemove.action(async (id: string) => {
-    await withPool(rulesRemove, (pool) => removeRule(pool, num('id', id, true)!));
+    await withPool(rulesRemove, (pool, repo) =>
+      repo.removeRule(pool, optionalNumber('id', id, true)!),
+    );
     info(`rule ${id} removed`);
   });
 
@@ -152,14 +124,16 @@ Examples:
       ),
   );
   epAdd.action(async (name: string, f: { url: string; secret?: string }) => {
-    await withPool(epAdd, (pool) => addEndpoint(pool, { name, url: f.url, secret: f.secret }));
+    await withPool(epAdd, (pool, repo) =>
+      repo.addEndpoint(pool, { name, url: f.url, secret: f.secret }),
+    );
     info(`endpoint ${name} added`);
   });
   const epList = settings(
     endpoints.command('list').description('list endpoints').option('--json', 'print JSON'),
   );
   epList.action(async (f: { json?: boolean }) => {
-    const list = (await withPool(epList, (pool) => listEndpoints(pool))).map((e) => ({
+    const list = (await withPool(epList, (pool, repo) => repo.listEndpoints(pool))).map((e) => ({
       ...e,
       secret: maskSecret(e.secret),
     }));
@@ -182,7 +156,7 @@ Examples:
       .description('remove an endpoint (no rule may use it)'),
   );
   epRemove.action(async (name: string) => {
-    await withPool(epRemove, (pool) => removeEndpoint(pool, name));
+    await withPool(epRemove, (pool, repo) => repo.removeEndpoint(pool, name));
     info(`endpoint ${name} removed`);
   });
 
@@ -201,9 +175,9 @@ Examples:
   );
   deliveries.action(
     async (f: { failed?: boolean; key?: string; limit: string; json?: boolean }) => {
-      const limit = num('limit', f.limit, true)!;
-      const list = await withPool(deliveries, (pool) =>
-        listDeliveries(pool, {
+      const limit = wholeNumber('limit', f.limit);
+      const list = await withPool(deliveries, (pool, repo) =>
+        repo.listDeliveries(pool, {
           failed: f.failed === true,
           limit,
           ...(f.key ? { key: f.key } : {}),

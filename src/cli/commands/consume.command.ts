@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { IngestError } from '../../core/errors.js';
-import { runConsumer } from '../../consumer/run.js';
-import { WRITE_PATHS, type WritePath } from '../../consumer/readings-store.js';
+import { WRITE_PATHS } from '../../consumer/readings-store.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { oneOf, wholeNumber } from '../flags.js';
 
 interface Flags {
   once?: boolean;
@@ -65,17 +65,13 @@ replay a no-op).`,
     'host',
   ]).action(async (flags: Flags) => {
     const ctx = contextFrom(cmd, 'ingest consume');
-    const prefetch = Number(flags.prefetch);
-    if (!Number.isInteger(prefetch) || prefetch < 1)
-      throw new IngestError('VALIDATION', `--prefetch must be a whole number >= 1`);
-    const writers = Number(flags.writers);
-    if (!Number.isInteger(writers) || writers < 1)
-      throw new IngestError('VALIDATION', `--writers must be a whole number >= 1`);
-    if (!(WRITE_PATHS as readonly string[]).includes(flags.writePath))
-      throw new IngestError('VALIDATION', `--write-path must be one of ${WRITE_PATHS.join(', ')}`);
+    const prefetch = wholeNumber('prefetch', flags.prefetch);
+    const writers = wholeNumber('writers', flags.writers);
+    const writePath = oneOf('write-path', flags.writePath, WRITE_PATHS);
     const { config, lifecycle } = ctx;
     if (config.consumerConcurrency < 1 || config.consumerBatch < 1)
       throw new IngestError('VALIDATION', '--concurrency and --batch must be >= 1');
+    const { runConsumer } = await import('../../consumer/run.js');
     lifecycle.handleSignals();
     try {
       const handle = await runConsumer(ctx, {
@@ -84,7 +80,7 @@ replay a no-op).`,
         once: flags.once === true,
         prefetch,
         writers,
-        writePath: flags.writePath as WritePath,
+        writePath,
         metricsPort: config.metricsPort,
       });
       await Promise.race([handle.loop.done, lifecycle.closed]);

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
-import { runDashboard } from '../../tui/dashboard.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { durationMs } from '../flags.js';
 
 interface DashboardFlags {
   frontend?: string;
@@ -36,13 +35,17 @@ Examples:
   );
   cmd.action(async (flags: DashboardFlags) => {
     const { config } = contextFrom(cmd);
-    const intervalMs = parseDuration(flags.interval);
-    if (intervalMs < 100) throw new IngestError('VALIDATION', '--interval must be at least 100ms');
+    const intervalMs = durationMs('interval', flags.interval, {
+      minMs: 100,
+      hint: 'at least 100ms',
+    });
     if (!process.stdout.isTTY || !process.stdin.isTTY)
       throw new IngestError(
         'VALIDATION',
         'the dashboard needs a terminal (stdin and stdout a TTY); for scripts use `ingest queues --json` or GET /metrics',
       );
+    // Loaded on demand: ink and React stay out of every other command's start-up.
+    const { runDashboard } = await import('../../tui/dashboard.js');
     await runDashboard({
       frontendUrl: flags.frontend ?? config.frontendUrl,
       dispatcherUrl: config.dispatcherUrl,

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '../../adapters/postgres/migrate.js';
-import { databaseName } from '../../adapters/postgres/pool.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson } from '../output.js';
 
@@ -12,6 +10,8 @@ export function registerDb(program: Command): void {
     .option('--json', 'print the result as JSON');
   addSettings(cmd, ['pgUrl']).action(async (opts: { json?: boolean }) => {
     const { config } = contextFrom(cmd);
+    const { migrate } = await import('../../adapters/postgres/migrate.js');
+    const { databaseName } = await import('../../adapters/postgres/pool.js');
     const result = await migrate(config.pgUrl);
     if (opts.json) return printJson(result);
     const name = databaseName(config.pgUrl);

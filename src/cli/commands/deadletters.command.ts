@@ -1,31 +1,22 @@
 import type { Command } from 'commander';
-import { IngestError } from '../../core/errors.js';
-import { createAmqpConnection } from '../../adapters/rabbitmq/connection.js';
-import { createConfirmPublisher } from '../../adapters/rabbitmq/confirm-publisher.js';
-import { createDeadLetters, type DeadLetter } from '../../deadletters/dead-letters.js';
+import type { DeadLetter, createDeadLetters } from '../../deadletters/dead-letters.js';
 import type { DeadKind } from '../../deadletters/dead-letter-queues.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { oneOf, wholeNumber } from '../flags.js';
 import { info, printJson, printRows } from '../output.js';
 
-type Kind = DeadKind | 'all';
+const KINDS: ReadonlyArray<DeadKind | 'all'> = ['readings', 'alerts', 'all'];
+const kindOf = (v: string): DeadKind | 'all' => oneOf('kind', v, KINDS);
+const limitOf = (v: string): number => wholeNumber('limit', v, { max: 100_000 });
 
-function kindOf(v: string): Kind {
-  if (v === 'readings' || v === 'alerts' || v === 'all') return v;
-  throw new IngestError('VALIDATION', `--kind must be readings, alerts or all, got "${v}"`);
-}
+type DeadLetters = ReturnType<typeof createDeadLetters>;
 
-function limitOf(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000)
-    throw new IngestError('VALIDATION', `--limit must be a whole number between 1 and 100000`);
-  return n;
-}
-
-async function withDeadLetters<T>(
-  cmd: Command,
-  fn: (d: ReturnType<typeof createDeadLetters>) => Promise<T>,
-): Promise<T> {
+/** The broker modules load only when a subcommand runs. */
+async function withDeadLetters<T>(cmd: Command, fn: (d: DeadLetters) => Promise<T>): Promise<T> {
   const { config, logger } = contextFrom(cmd, 'ingest deadletters');
+  const { createAmqpConnection } = await import('../../adapters/rabbitmq/connection.js');
+  const { createConfirmPublisher } = await import('../../adapters/rabbitmq/confirm-publisher.js');
+  const { createDeadLetters } = await import('../../deadletters/dead-letters.js');
   const conn = createAmqpConnection({ url: config.amqpUrl, logger, name: 'ingest-deadletters' });
   try {
     await conn.ready(5_000);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startDispatcherServer } from '../../dispatcher/server.js';
 import { addSettings, contextFrom } from '../settings.js';
 
 export function registerDispatch(program: Command): void {
@@ -44,6 +43,7 @@ schema: ingest db migrate.`,
     'adminToken',
   ]).action(async () => {
     const { config, logger, lifecycle } = contextFrom(cmd, 'ingest dispatch');
+    const { startDispatcherServer } = await import('../../dispatcher/server.js');
     lifecycle.handleSignals();
     const server = await startDispatcherServer({ config, logger });
     lifecycle.defer('dispatcher', () => server.close());

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import {
-  dispatcherStatus,
-  setDispatcherRunning,
-  type DispatcherAction,
-} from '../../admin/queues-actions.js';
+import type { DispatcherAction } from '../../admin/queues-actions.js';
 import type { DispatcherStatus } from '../../dispatcher/client.js';
 import { formatDuration } from '../../core/duration.js';
 import { addSettings, contextFrom } from '../settings.js';
@@ -39,6 +35,7 @@ Examples:
     );
   addSettings(cmd, [...CONNECTION]).action(async (flags: { json?: boolean }) => {
     const { config } = contextFrom(cmd, `ingest dispatcher ${action}`);
+    const { setDispatcherRunning } = await import('../../admin/queues-actions.js');
     const d = await setDispatcherRunning(config, action);
     if (flags.json) printJson(d);
     else info(`dispatcher ${config.dispatcherUrl}: ${d.state}`);
@@ -64,6 +61,7 @@ Examples:
     );
   addSettings(status, [...CONNECTION]).action(async (flags: { json?: boolean }) => {
     const { config } = contextFrom(status, 'ingest dispatcher status');
+    const { dispatcherStatus } = await import('../../admin/queues-actions.js');
     const { url, status: s } = await dispatcherStatus(config);
     if (flags.json) return printJson(s);
     for (const l of describe(url, s.dispatcher)) info(l);

@@ -1,34 +1,11 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
-import { IngestError, errorMessage } from '../../core/errors.js';
-import { createPgPool } from '../../adapters/postgres/pool.js';
-import { createRedis } from '../../adapters/redis/client.js';
-import {
-  createGatewayStats,
-  PERIODS,
-  type GatewayStats,
-} from '../../adapters/redis/gateway-stats.js';
-import {
-  createProvisioning,
-  DEFAULT_ROTATION_GRACE_MS,
-  type Gateway,
-  type Provisioning,
-} from '../../provisioning/provisioning.js';
-import type { Config } from '../../core/config.js';
+import { errorMessage } from '../../core/errors.js';
+import type { GatewayStats } from '../../adapters/redis/gateway-stats.js';
+import type { Gateway } from '../../provisioning/provisioning.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { durationMs } from '../flags.js';
 import { info, printJson, printRows, printTable } from '../output.js';
-
-async function withProvisioning<T>(
-  config: Config,
-  fn: (p: Provisioning) => Promise<T>,
-): Promise<T> {
-  const pool = createPgPool(config.pgUrl, { max: 1, application: 'ingest-gateways' });
-  try {
-    return await fn(createProvisioning({ pool, config }));
-  } finally {
-    await pool.end();
-  }
-}
+import { withProvisioning } from '../with-pg.js';
 
 const GATEWAY_COLUMNS: Array<[string, (g: Gateway) => string | number]> = [
   ['source_key', (g) => g.sourceKey],
@@ -138,12 +115,7 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
   addSettings(rotate, ['pgUrl']).action(
     async (key: string, opts: { grace: string; json?: boolean }) => {
       const { config } = contextFrom(rotate);
-      let graceMs = DEFAULT_ROTATION_GRACE_MS;
-      try {
-        graceMs = parseDuration(opts.grace);
-      } catch (err) {
-        throw new IngestError('VALIDATION', `--grace: ${errorMessage(err)}`);
-      }
+      const graceMs = durationMs('grace', opts.grace);
       const out = await withProvisioning(config, (p) => p.rotateToken(key, graceMs));
       if (opts.json)
         return printJson({
@@ -171,6 +143,8 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     async (key: string, opts: { json?: boolean }) => {
       const { config, logger } = contextFrom(show);
       const gw = await withProvisioning(config, (p) => p.getGateway(key));
+      const { createRedis } = await import('../../adapters/redis/client.js');
+      const { createGatewayStats, PERIODS } = await import('../../adapters/redis/gateway-stats.js');
       const redis = createRedis(config.redisUrl, {
         logger: logger.child({}, { level: 'error' }),
         failFast: false,

@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
-import { runDispatcherLoadtest } from '../../loadtest/dispatcher-loadtest.js';
-import {
-  dispatcherReportFailed,
-  renderDispatcherReport,
-} from '../../loadtest/dispatcher-report.js';
 import { addSettings, contextFrom } from '../settings.js';
-import { printJson } from '../output.js';
+import { durationMs, oneOf, wholeNumber } from '../flags.js';
+import { printReport, progressLines } from '../report.js';
 
 interface Flags {
   consumers: string;
@@ -72,27 +67,28 @@ Exits 1 if a queue was ever held twice or a request failed.`,
     );
   addSettings(cmd, ['pgUrl', 'redisUrl', 'strategy']).action(async (flags: Flags) => {
     const { config, logger } = contextFrom(cmd, 'ingest loadtest dispatcher');
-    const queues = Number(flags.queues);
-    if (!Number.isInteger(queues) || queues < 1 || queues > 1_000_000)
-      throw new IngestError('VALIDATION', `--queues must be 1..1000000, got "${flags.queues}"`);
-    if (flags.release !== 'combined' && flags.release !== 'separate')
-      throw new IngestError('VALIDATION', '--release must be combined or separate');
-    const durationMs = parseDuration(flags.duration);
-    if (durationMs < 200 || durationMs > 600_000)
-      throw new IngestError('VALIDATION', '--duration must be between 200ms and 10m');
+    const consumers = counts(flags.consumers);
+    const queues = wholeNumber('queues', flags.queues, { max: 1_000_000 });
+    const mode = oneOf('release', flags.release, ['combined', 'separate'] as const);
+    const duration = durationMs('duration', flags.duration, {
+      minMs: 200,
+      maxMs: 600_000,
+      hint: 'between 200ms and 10m',
+    });
+    const { runDispatcherLoadtest } = await import('../../loadtest/dispatcher-loadtest.js');
     const report = await runDispatcherLoadtest({
       config,
       logger,
-      consumers: counts(flags.consumers),
+      consumers,
       queues,
-      durationMs,
+      durationMs: duration,
       url: flags.url,
       skipRaw: !flags.raw,
-      mode: flags.release,
-      onProgress: flags.json ? undefined : (line) => process.stderr.write(`… ${line}\n`),
+      mode,
+      onProgress: progressLines(flags.json),
     });
-    if (flags.json) printJson(report);
-    else process.stdout.write(`${renderDispatcherReport(report)}\n`);
-    if (dispatcherReportFailed(report)) process.exitCode = 1;
+    const { dispatcherReportFailed, renderDispatcherReport } =
+      await import('../../loadtest/dispatcher-report.js');
+    printReport(report, flags.json, renderDispatcherReport, dispatcherReportFailed);
   });
 }

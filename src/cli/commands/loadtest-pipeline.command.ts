@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
-import { runPipelineLoadtest } from '../../loadtest/pipeline-loadtest.js';
-import { pipelineFailed, renderPipelineReport } from '../../loadtest/pipeline-report.js';
 import { addSettings, contextFrom } from '../settings.js';
-import { printJson } from '../output.js';
+import { durationMs, oneOf, wholeNumber as whole } from '../flags.js';
+import { printReport, progressLines } from '../report.js';
 
 interface Flags {
   readings: string;
@@ -24,13 +22,6 @@ interface Flags {
   json?: boolean;
 }
 
-function whole(name: string, v: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new IngestError('VALIDATION', `--${name} must be a whole number >= ${min}, got "${v}"`);
-  return n;
-}
-
 function parseFlood(v: string | undefined): { account: string; messages: number } | undefined {
   if (v === undefined) return undefined;
   const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*):(\d+)$/.exec(v);
@@ -39,9 +30,7 @@ function parseFlood(v: string | undefined): { account: string; messages: number 
 }
 
 function floodVia(v: string): boolean {
-  if (v !== 'http' && v !== 'queue')
-    throw new IngestError('VALIDATION', `--flood-via must be http or queue, got "${v}"`);
-  return v === 'queue';
+  return oneOf('flood-via', v, ['http', 'queue'] as const) === 'queue';
 }
 
 export function registerLoadtestPipeline(group: Command): void {
@@ -91,7 +80,7 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (f: Flags) => {
     const { config, logger } = contextFrom(cmd, 'ingest loadtest pipeline');
     const flood = parseFlood(f.flood);
-    const report = await runPipelineLoadtest({
+    const options = {
       config,
       logger,
       readings: whole('readings', f.readings),
@@ -107,13 +96,15 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
         readingsPerMessage: whole('flood-size', f.floodSize),
         direct: floodVia(f.floodVia),
       },
-      tricklePauseMs: parseDuration(f.tricklePause),
-      timeoutMs: parseDuration(f.timeout),
-      ceilingRows: whole('ceiling', f.ceiling, 0),
-      onProgress: f.json ? undefined : (line) => process.stderr.write(`… ${line}\n`),
-    });
-    if (f.json) printJson(report);
-    else process.stdout.write(`${renderPipelineReport(report)}\n`);
-    if (pipelineFailed(report)) process.exitCode = 1;
+      tricklePauseMs: durationMs('trickle-pause', f.tricklePause),
+      timeoutMs: durationMs('timeout', f.timeout),
+      ceilingRows: whole('ceiling', f.ceiling, { min: 0 }),
+      onProgress: progressLines(f.json),
+    };
+    const { runPipelineLoadtest } = await import('../../loadtest/pipeline-loadtest.js');
+    const report = await runPipelineLoadtest(options);
+    const { pipelineFailed, renderPipelineReport } =
+      await import('../../loadtest/pipeline-report.js');
+    printReport(report, f.json, renderPipelineReport, pipelineFailed);
   });
 }

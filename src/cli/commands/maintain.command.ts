@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { createMetricsRegistry } from '../../http/metrics.js';
 import type { PassReport } from '../../maintainer/maintainer.js';
-import { createMaintainerFromConfig, serveMetrics } from '../../maintainer/run.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson } from '../output.js';
 
@@ -70,6 +68,8 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
     'host',
   ]).action(async (flags: Flags) => {
     const { config, logger, lifecycle } = contextFrom(cmd, 'ingest maintain');
+    const { createMetricsRegistry } = await import('../../http/metrics.js');
+    const { createMaintainerFromConfig, serveMetrics } = await import('../../maintainer/run.js');
     const metricsRegistry = createMetricsRegistry('maintainer');
     const maintainer = await createMaintainerFromConfig({ config, logger, metricsRegistry });
     lifecycle.defer('maintainer', () => maintainer.close());

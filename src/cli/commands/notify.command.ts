@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { IngestError } from '../../core/errors.js';
-import { runNotifier } from '../../notifier/run.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { wholeNumber } from '../flags.js';
 
 export function registerNotify(program: Command): void {
   const cmd = program
@@ -37,10 +37,9 @@ attempt is recorded: ingest alerts deliveries [--failed].`,
     'host',
   ]).action(async (flags: { concurrency: string }) => {
     const ctx = contextFrom(cmd, 'ingest notify');
-    const concurrency = Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new IngestError('VALIDATION', '--concurrency must be a whole number >= 1');
+    const concurrency = wholeNumber('concurrency', flags.concurrency);
     if (ctx.config.notifyRetries < 1) throw new IngestError('VALIDATION', '--retries must be >= 1');
+    const { runNotifier } = await import('../../notifier/run.js');
     ctx.lifecycle.handleSignals();
     try {
       await runNotifier(ctx, { concurrency, metricsPort: ctx.config.metricsPort });

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
-import { setQueuePaused, type QueueAction } from '../../admin/queues-actions.js';
-import {
-  QUEUE_SORTS,
-  createQueuesSampler,
-  selectRows,
-  type QueueSort,
-  type QueueStatusRow,
-} from '../../admin/queues-status.js';
-import { formatDuration, parseDuration } from '../../core/duration.js';
+import type { QueueAction } from '../../admin/queues-actions.js';
+import { QUEUE_SORTS, type QueueStatusRow } from '../../admin/queues-status.js';
+import { formatDuration } from '../../core/duration.js';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { durationMs, oneOf } from '../flags.js';
 import { info, printJson, printRows } from '../output.js';
 
 interface Flags {
@@ -55,6 +50,7 @@ Examples:
     );
   addSettings(cmd, [...CONNECTION]).action(async (id: string, flags: { json?: boolean }) => {
     const { config } = contextFrom(cmd, `ingest queues ${action}`);
+    const { setQueuePaused } = await import('../../admin/queues-actions.js');
     const r = await setQueuePaused(config, id, action);
     if (flags.json) printJson(r);
     else info(`queue ${r.id}: ${r.state}`);
@@ -91,8 +87,7 @@ management API (rabbitmq-plugins enable rabbitmq_management); '-' otherwise.`,
   addSettings(cmd, [...CONNECTION, 'managementUrl', 'amqpUrl', 'queuePrefix']).action(
     async (flags: Flags) => {
       const { config } = contextFrom(cmd, 'ingest queues');
-      if (!(QUEUE_SORTS as readonly string[]).includes(flags.sort))
-        throw new IngestError('VALIDATION', `--sort must be one of ${QUEUE_SORTS.join(', ')}`);
+      const sort = oneOf('sort', flags.sort, QUEUE_SORTS);
       if (flags.watch) {
         if (!process.stdout.isTTY) {
           throw new IngestError('VALIDATION', '--watch needs a terminal; use --json for scripts');
@@ -101,15 +96,16 @@ management API (rabbitmq-plugins enable rabbitmq_management); '-' otherwise.`,
         const { runQueuesWatch } = await import('../../tui/queues-watch.js');
         return runQueuesWatch({
           config,
-          intervalMs: parseDuration(flags.interval),
-          sort: flags.sort as QueueSort,
+          intervalMs: durationMs('interval', flags.interval),
+          sort,
           filter: flags.filter,
         });
       }
+      const { createQueuesSampler, selectRows } = await import('../../admin/queues-status.js');
       const sampler = createQueuesSampler({ config });
       try {
         const snap = await sampler.sample();
-        const rows = selectRows(snap.rows, { sort: flags.sort as QueueSort, filter: flags.filter });
+        const rows = selectRows(snap.rows, { sort, filter: flags.filter });
         if (flags.json) return printJson(rows);
         printRows(
           rows,

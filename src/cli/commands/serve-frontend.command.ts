@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
 import { IngestError, errorMessage } from '../../core/errors.js';
-import { startFrontendServer } from '../../frontend/server.js';
-import {
-  clusterWorkerMetrics,
-  isClusterWorker,
-  runFrontendPrimary,
-} from '../../frontend/cluster.js';
 import { addSettings, contextFrom } from '../settings.js';
 
 export function registerServeFrontend(program: Command): void {
@@ -47,6 +41,9 @@ requests finish and get their confirms, then the process exits.`,
   ]).action(async () => {
     const { config, logger, lifecycle } = contextFrom(cmd, 'ingest serve-frontend');
     if (config.workers < 1) throw new IngestError('VALIDATION', '--workers must be >= 1');
+    const { clusterWorkerMetrics, isClusterWorker, runFrontendPrimary } =
+      await import('../../frontend/cluster.js');
+    const { startFrontendServer } = await import('../../frontend/server.js');
     if (config.workers > 1 && !isClusterWorker()) {
       await runFrontendPrimary({ workers: config.workers, logger });
       return;

@@ -1,24 +1,15 @@
 import type { Command } from 'commander';
-import { createPgPool } from '../../adapters/postgres/pool.js';
-import { createRedis, redisReady } from '../../adapters/redis/client.js';
-import { createCacheSync, type SyncResult } from '../../cache-sync/cache-sync.js';
+import type { SyncResult } from '../../cache-sync/cache-sync.js';
 import { errorMessage, IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson } from '../output.js';
 
 function describe(r: SyncResult): string {
-  const parts: string[] = [];
-  if (r.added.length)
-    parts.push(
-      `added ${r.added.length} (${r.added.slice(0, 5).join(', ')}${r.added.length > 5 ? ', ...' : ''})`,
-    );
-  if (r.updated.length)
-    parts.push(
-      `updated ${r.updated.length} (${r.updated.slice(0, 5).join(', ')}${r.updated.length > 5 ? ', ...' : ''})`,
-    );
-  if (r.removed.length)
-    parts.push(
-      `removed ${r.removed.length} (${r.removed.slice(0, 5).join(', ')}${r.removed.length > 5 ? ', ...' : ''})`,
+  const parts = (['added', 'updated', 'removed'] as const)
+    .filter((k) => r[k].length > 0)
+    .map(
+      (k) =>
+        `${k} ${r[k].length} (${r[k].slice(0, 5).join(', ')}${r[k].length > 5 ? ', ...' : ''})`,
     );
   return parts.length ? parts.join('; ') : 'no changes';
 }
@@ -44,6 +35,9 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
   addSettings(cmd, ['pgUrl', 'redisUrl', 'redisPrefix', 'cacheSyncInterval']).action(
     async (opts: { once?: boolean; json?: boolean }) => {
       const { config, logger, lifecycle } = contextFrom(cmd, 'ingest sync-cache');
+      const { createPgPool } = await import('../../adapters/postgres/pool.js');
+      const { createRedis, redisReady } = await import('../../adapters/redis/client.js');
+      const { createCacheSync } = await import('../../cache-sync/cache-sync.js');
       const pool = createPgPool(config.pgUrl, { max: 2, application: 'ingest-sync-cache' });
       lifecycle.defer('pg pool', () => pool.end());
       const redis = createRedis(config.redisUrl, {

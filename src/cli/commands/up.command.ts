@@ -1,9 +1,8 @@
 import { isatty } from 'node:tty';
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
-import { IngestError } from '../../core/errors.js';
-import { runUp } from '../../up/up.js';
+import { UP_SETTINGS } from '../../up/up-settings.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { durationMs, wholeNumber } from '../flags.js';
 
 interface UpFlags {
   demo?: boolean;
@@ -17,13 +16,6 @@ interface UpFlags {
   readyTimeout: string;
   grace: string;
   logFile?: string;
-}
-
-function count(flag: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new IngestError('VALIDATION', `${flag} must be a whole number >= ${min}, got "${raw}"`);
-  return n;
 }
 
 export function registerUp(program: Command): void {
@@ -56,18 +48,7 @@ export function registerUp(program: Command): void {
       '--log-file <path>',
       'combined log of every component [default: a new file under $TMPDIR/ingest-logs/]',
     );
-  addSettings(cmd, [
-    'pgUrl',
-    'redisUrl',
-    'amqpUrl',
-    'registryUrl',
-    'redisPrefix',
-    'queuePrefix',
-    'queueType',
-    'strategy',
-    'host',
-    'adminToken',
-  ]);
+  addSettings(cmd, UP_SETTINGS);
   cmd.addHelpText(
     'after',
     `
@@ -89,29 +70,29 @@ Examples:
     // isatty, not process.stdin.isTTY: touching process.stdin opens a TTY stream on fd 0 even
     // when no dashboard will read it.
     const interactive = isatty(1) && isatty(0);
-    await runUp(
-      {
-        demo: flags.demo === true,
-        dashboard: flags.dashboard && interactive,
-        consumers: count('--consumers', flags.consumers, 0),
-        demoRate: count('--demo-rate', flags.demoRate, 0),
-        demoDurationMs: parseDuration(flags.demoDuration),
-        frontendPort: flags.frontendPort
-          ? count('--frontend-port', flags.frontendPort, 1)
-          : config.frontendPort,
-        dispatcherPort: flags.dispatcherPort
-          ? count('--dispatcher-port', flags.dispatcherPort, 1)
-          : config.dispatcherPort,
-        statusIntervalMs: parseDuration(flags.statusInterval),
-        readyTimeoutMs: parseDuration(flags.readyTimeout),
-        graceMs: parseDuration(flags.grace),
-        logFile: flags.logFile,
-      },
-      {
-        config,
-        out: (line) => process.stdout.write(`${line}\n`),
-        err: (line) => process.stderr.write(`${line}\n`),
-      },
-    );
+    const options = {
+      demo: flags.demo === true,
+      dashboard: flags.dashboard && interactive,
+      consumers: wholeNumber('consumers', flags.consumers, { min: 0 }),
+      demoRate: wholeNumber('demo-rate', flags.demoRate, { min: 0 }),
+      demoDurationMs: durationMs('demo-duration', flags.demoDuration),
+      frontendPort: flags.frontendPort
+        ? wholeNumber('frontend-port', flags.frontendPort)
+        : config.frontendPort,
+      dispatcherPort: flags.dispatcherPort
+        ? wholeNumber('dispatcher-port', flags.dispatcherPort)
+        : config.dispatcherPort,
+      statusIntervalMs: durationMs('status-interval', flags.statusInterval),
+      readyTimeoutMs: durationMs('ready-timeout', flags.readyTimeout),
+      graceMs: durationMs('grace', flags.grace),
+      logFile: flags.logFile,
+    };
+    // Loaded on demand: the supervisor, ink and React stay out of `--help`.
+    const { runUp } = await import('../../up/up.js');
+    await runUp(options, {
+      config,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
   });
 }

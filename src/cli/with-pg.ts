@@ -1,0 +1,49 @@
+/**
+ * A short-lived PostgreSQL pool for one command, loaded on demand (the driver
+ * stays out of `--help`). A missing schema or database gets a hint instead of
+ * a driver error.
+ */
+import type pg from 'pg';
+import type { Config } from '../core/config.js';
+import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
+import type { Provisioning } from '../provisioning/provisioning.js';
+import { IngestError } from '../core/errors.js';
+
+function hint(code: unknown, tables: string): string | undefined {
+  if (code === '42P01') return `${tables}tables missing: run \`ingest db migrate\` first`;
+  if (code === '3D000') return 'database does not exist: run `ingest db migrate` first';
+  return undefined;
+}
+
+export async function withPgPool<T>(
+  config: Pick<Config, 'pgUrl'>,
+  application: string,
+  fn: (pool: pg.Pool) => Promise<T>,
+  /** Which tables, in the hint: 'alert ' gives "alert tables missing". */
+  tables = '',
+): Promise<T> {
+  const { createPgPool } = await import('../adapters/postgres/pool.js');
+  const pool = createPgPool(config.pgUrl, { max: 1, application });
+  try {
+    return await fn(pool);
+  } catch (err) {
+    const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : '';
+    const message = hint(code, tables);
+    if (message) throw new IngestError('DATABASE_UNAVAILABLE', message, { cause: err });
+    throw err;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Provisioning on a short-lived pool; its modules load only when a subcommand runs. */
+export async function withProvisioning<T>(
+  config: Config,
+  fn: (p: Provisioning) => Promise<T>,
+  amqp?: AmqpConnection,
+): Promise<T> {
+  const { createProvisioning } = await import('../provisioning/provisioning.js');
+  return withPgPool(config, 'ingest-provisioning', (pool) =>
+    fn(createProvisioning({ pool, config, ...(amqp ? { amqp } : {}) })),
+  );
+}
