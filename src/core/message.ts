@@ -49,6 +49,28 @@ export function metaToHeaders(meta: ReadingsMessageMeta): Record<string, string 
   return h;
 }
 
+/** The AMQP properties every readings message is published with. */
+export interface ReadingsMessageOptions {
+  persistent: true;
+  contentType: 'application/json';
+  type: typeof MESSAGE_TYPE;
+  messageId: string;
+  headers: Record<string, string | number>;
+}
+
+export function readingsMessageOptions(
+  body: Buffer | string,
+  meta: ReadingsMessageMeta,
+): ReadingsMessageOptions {
+  return {
+    persistent: true,
+    contentType: 'application/json',
+    type: MESSAGE_TYPE,
+    messageId: readingsMessageId(meta.sourceKey, body),
+    headers: metaToHeaders(meta),
+  };
+}
+
 /** Read the headers back; tolerant of missing ones (older or hand-made messages). */
 export function headersToMeta(
   headers: Record<string, unknown> | undefined,

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../core/config.js';
 import { IngestError } from '../core/errors.js';
-import { MESSAGE_TYPE, metaToHeaders, readingsMessageId } from '../core/message.js';
+import { readingsMessageOptions } from '../core/message.js';
 import type { Reading } from '../core/readings.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import type { AccountQueues } from './account-queues.js';
@@ -68,29 +68,21 @@ export function createReadingsPublisher(deps: {
       }
       const messages = await Promise.all(
         parts.map(async (part) => {
-          const messageId = readingsMessageId(batch.sourceKey, part.body);
-          const meta = {
+          const options = readingsMessageOptions(part.body, {
             sourceKey: batch.sourceKey,
             account: batch.account,
             receivedAt: batch.receivedAt,
             readingCount: part.readings,
             valueCount: part.values,
             ...(part.chunk ? { chunk: part.chunk } : {}),
-          };
+          });
           const started = process.hrtime.bigint();
           try {
             await publisher.publish(
               {
                 routingKey: queue,
                 body: part.body,
-                options: {
-                  persistent: true,
-                  contentType: 'application/json',
-                  type: MESSAGE_TYPE,
-                  messageId,
-                  timestamp: Math.floor(batch.receivedAt / 1000),
-                  headers: metaToHeaders(meta),
-                },
+                options: { ...options, timestamp: Math.floor(batch.receivedAt / 1000) },
               },
               config.publishTimeout,
             );
@@ -101,7 +93,11 @@ export function createReadingsPublisher(deps: {
             throw err;
           }
           deps.observeConfirm?.(Number(process.hrtime.bigint() - started) / 1e9);
-          return { messageId, readings: part.readings, bytes: part.body.length };
+          return {
+            messageId: options.messageId,
+            readings: part.readings,
+            bytes: part.body.length,
+          };
         }),
       );
       return { queue, messages };

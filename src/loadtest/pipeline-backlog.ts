@@ -6,9 +6,9 @@
  */
 import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
-import { MESSAGE_TYPE, metaToHeaders, readingsMessageId } from '../core/message.js';
+import { readingsMessageOptions } from '../core/message.js';
 import type { Logger } from '../core/logger.js';
-import type { FeedResult } from './pipeline-feeder.js';
+import { emptyFeedResult, type FeedResult } from './pipeline-feeder.js';
 import { makeBodyTemplate } from './readings-generator.js';
 
 export async function publishBacklog(opts: {
@@ -29,15 +29,7 @@ export async function publishBacklog(opts: {
     name: 'loadtest-flood',
   });
   const template = makeBodyTemplate(opts.readingsPerMessage);
-  const result: FeedResult = {
-    sent: 0,
-    accepted: 0,
-    acceptedReadings: 0,
-    acceptedValues: 0,
-    rejected: {},
-    firstAt: Date.now(),
-    lastAt: Date.now(),
-  };
+  const result = emptyFeedResult();
   try {
     await conn.ready();
     const publisher = createConfirmPublisher(conn, { channels: 4, logger: opts.logger });
@@ -56,19 +48,13 @@ export async function publishBacklog(opts: {
                 {
                   routingKey: opts.queue,
                   body,
-                  options: {
-                    persistent: true,
-                    contentType: 'application/json',
-                    type: MESSAGE_TYPE,
-                    messageId: readingsMessageId(opts.sourceKey, body),
-                    headers: metaToHeaders({
-                      sourceKey: opts.sourceKey,
-                      account: opts.account,
-                      receivedAt: Date.now(),
-                      readingCount: template.readings,
-                      valueCount: template.values,
-                    }),
-                  },
+                  options: readingsMessageOptions(body, {
+                    sourceKey: opts.sourceKey,
+                    account: opts.account,
+                    receivedAt: Date.now(),
+                    readingCount: template.readings,
+                    valueCount: template.values,
+                  }),
                 },
                 10_000,
               );

@@ -33,6 +33,18 @@ export interface FeedResult {
   lastAt: number;
 }
 
+export function emptyFeedResult(): FeedResult {
+  return {
+    sent: 0,
+    accepted: 0,
+    acceptedReadings: 0,
+    acceptedValues: 0,
+    rejected: {},
+    firstAt: Date.now(),
+    lastAt: Date.now(),
+  };
+}
+
 let seqBase = 0;
 
 export async function feed(
@@ -43,15 +55,7 @@ export async function feed(
 ): Promise<FeedResult> {
   const pool = new Pool(url, { connections: stream.connections, pipelining: 1 });
   const template = makeBodyTemplate(stream.readingsPerRequest);
-  const result: FeedResult = {
-    sent: 0,
-    accepted: 0,
-    acceptedReadings: 0,
-    acceptedValues: 0,
-    rejected: {},
-    firstAt: Date.now(),
-    lastAt: Date.now(),
-  };
+  const result = emptyFeedResult();
   let next = 0;
   // Unique across streams of one process: every request is a distinct set of readings.
   const base = seqBase;

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
-import { metaToHeaders, readingsMessageId, MESSAGE_TYPE } from '../core/message.js';
+import { readingsMessageOptions } from '../core/message.js';
 import type { Logger } from '../core/logger.js';
 import type { BodyTemplate } from './readings-generator.js';
 import { summarize, type LatencySummary } from './stats.js';
@@ -53,19 +53,13 @@ export async function measureRawPublish(opts: {
             {
               routingKey: opts.queue,
               body,
-              options: {
-                persistent: true,
-                contentType: 'application/json',
-                type: MESSAGE_TYPE,
-                messageId: readingsMessageId('raw', body),
-                headers: metaToHeaders({
-                  sourceKey: 'raw',
-                  account: 'raw',
-                  receivedAt: Date.now(),
-                  readingCount: opts.template.readings,
-                  valueCount: opts.template.values,
-                }),
-              },
+              options: readingsMessageOptions(body, {
+                sourceKey: 'raw',
+                account: 'raw',
+                receivedAt: Date.now(),
+                readingCount: opts.template.readings,
+                valueCount: opts.template.values,
+              }),
             },
             10_000,
           );

@@ -1,6 +1,6 @@
 /** Publishing readings messages the way the frontend does (test side). */
 import type { Channel } from 'amqplib';
-import { metaToHeaders, readingsMessageId } from '../../../src/core/message.js';
+import { readingsMessageOptions } from '../../../src/core/message.js';
 import type { Reading } from '../../../src/core/readings.js';
 
 export function reading(
@@ -32,17 +32,12 @@ export function publishReadings(
   } = {},
 ): void {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  ch.sendToQueue(queue, buf, {
-    persistent: true,
-    contentType: 'application/json',
-    type: 'readings',
-    messageId: opts.messageId ?? readingsMessageId(sourceKey, buf),
-    headers: metaToHeaders({
-      sourceKey,
-      account,
-      receivedAt: opts.receivedAt ?? Date.now(),
-      readingCount: opts.readingCount ?? 1,
-      valueCount: opts.valueCount ?? 1,
-    }),
+  const options = readingsMessageOptions(buf, {
+    sourceKey,
+    account,
+    receivedAt: opts.receivedAt ?? Date.now(),
+    readingCount: opts.readingCount ?? 1,
+    valueCount: opts.valueCount ?? 1,
   });
+  ch.sendToQueue(queue, buf, { ...options, messageId: opts.messageId ?? options.messageId });
 }
