@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { accountQueueName, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
-import { configToEnv, createSandbox, type Sandbox } from './sandbox.js';
+import { configToEnv, createSandbox, SANDBOX_SETTINGS, type Sandbox } from './sandbox.js';
 import {
   freePort,
   runIngest,
@@ -42,16 +42,7 @@ export async function prepareFrontendTarget(opts: {
     ? opts.config
     : (sandbox = await createSandbox(opts.config, 'loadtest', logger)).config;
   const env: Record<string, string> = {
-    ...configToEnv(config, [
-      'pgUrl',
-      'registryUrl',
-      'redisUrl',
-      'amqpUrl',
-      'redisPrefix',
-      'queuePrefix',
-      'queueType',
-      'chunkReadings',
-    ]),
+    ...configToEnv(config, [...SANDBOX_SETTINGS, 'chunkReadings']),
     INGEST_LOG_LEVEL: 'warn',
     INGEST_LOG_FORMAT: 'json',
   };

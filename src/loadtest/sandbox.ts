@@ -28,6 +28,17 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/** The settings that say where a sandbox's data lives (what a child process must inherit). */
+export const SANDBOX_SETTINGS = [
+  'pgUrl',
+  'registryUrl',
+  'redisUrl',
+  'amqpUrl',
+  'redisPrefix',
+  'queuePrefix',
+  'queueType',
+] as const satisfies readonly SettingKey[];
+
 export function configToEnv(config: Config, keys: readonly SettingKey[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of keys) {
@@ -61,15 +72,7 @@ export async function createSandbox(
   return {
     id,
     config,
-    env: configToEnv(config, [
-      'pgUrl',
-      'registryUrl',
-      'redisUrl',
-      'amqpUrl',
-      'redisPrefix',
-      'queuePrefix',
-      'queueType',
-    ]),
+    env: configToEnv(config, SANDBOX_SETTINGS),
     queues,
     async cleanup() {
       await dropDatabase(pgUrl).catch((err: unknown) =>
