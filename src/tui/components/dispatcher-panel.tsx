@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import type { DispatcherSection } from '../../admin/pipeline-status.js';
 import { fmtAge, fmtCount } from '../format.js';
 import { Fields } from './fields.js';
-import { StatusBadge } from './status-badge.js';
+import { ServiceHeading } from './service-heading.js';
 
 export function DispatcherPanel(props: { url: string; section: DispatcherSection | undefined }) {
   const s = props.section;
@@ -10,12 +10,7 @@ export function DispatcherPanel(props: { url: string; section: DispatcherSection
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
-        <Text bold color="cyan">
-          DISPATCHER
-        </Text>{' '}
-        {props.url.replace(/^https?:\/\//, '')}{' '}
-        {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
-        {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
+        <ServiceHeading title="DISPATCHER" url={props.url} section={s} />
         {d ? (
           <>
             {' '}

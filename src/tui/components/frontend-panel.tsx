@@ -2,22 +2,17 @@ import { Box, Text } from 'ink';
 import type { FrontendSection } from '../../admin/pipeline-status.js';
 import { fmtCount, fmtMs, fmtRate } from '../format.js';
 import { Fields } from './fields.js';
-import { StatusBadge } from './status-badge.js';
+import { ServiceHeading } from './service-heading.js';
 
 export function FrontendPanel(props: { url: string; section: FrontendSection | undefined }) {
   const s = props.section;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
-        <Text bold color="cyan">
-          FRONTEND
-        </Text>{' '}
-        {props.url.replace(/^https?:\/\//, '')}{' '}
-        {s === undefined ? <Text dimColor>…</Text> : <StatusBadge ok={s.ok} />}
+        <ServiceHeading title="FRONTEND" url={props.url} section={s} />
         {s?.ok ? (
           <Text color={s.ready ? 'green' : 'yellow'}>{s.ready ? ' ready' : ' not ready'}</Text>
         ) : null}
-        {s && !s.ok ? <Text color="red"> {s.error}</Text> : null}
         {s?.ok ? (
           <>
             {'  non-2xx '}
