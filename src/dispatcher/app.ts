@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { makeAdminGuard } from '../http/admin-auth.js';
 import { installErrorHandler } from '../http/error-handler.js';
@@ -42,7 +43,9 @@ const grant = {
 const ok = { type: 'object', properties: { ok: { type: 'boolean' } } } as const;
 
 export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // 'idle': at close, keep-alive sockets with no request in flight are closed at once
+  // (server.ts also closes those that turn idle later, and cuts the rest after a grace).
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: 'idle' });
   installErrorHandler(app, deps.logger);
   const admin = makeAdminGuard(deps.adminToken);
   const d = deps.dispatcher;
@@ -65,7 +68,28 @@ export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
       },
     },
     async (req, reply) => {
+      let clientGone = false;
+      const onClose = (): void => {
+        if (!reply.raw.writableFinished) clientGone = true;
+      };
+      reply.raw.once('close', onClose);
       const g = await d.next(req.body);
+      reply.raw.off('close', onClose);
+      if (g && (clientGone || req.raw.socket?.destroyed === true)) {
+        // The consumer gave up waiting (client timeout): nobody will drain this queue or
+        // release it, so give it back now instead of at lease expiry.
+        await d.release(g.queue, g.lease).catch((err: unknown) => {
+          deps.logger.warn(
+            { queue: g.queue, err: errorMessage(err) },
+            'release of unsent grant failed',
+          );
+        });
+        deps.logger.info(
+          { queue: g.queue, consumer: req.body.consumer },
+          'consumer left before its grant was sent: queue given back',
+        );
+        return reply.status(204).send();
+      }
       if (!g) return reply.status(204).send();
       return g;
     },
@@ -161,6 +185,7 @@ export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
   );
 
   if (deps.metricsRegistry) addMetricsRoute(app, deps.metricsRegistry);
-  app.addHook('onClose', async () => d.close());
+  // preClose: the lease sweep stops as soon as closing starts, not after the last socket.
+  app.addHook('preClose', async () => d.close());
   return app;
 }

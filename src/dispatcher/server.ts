@@ -2,10 +2,11 @@
  * The dispatcher's composition root: registry, Redis (heartbeat), metrics,
  * app, listen. Whatever it creates it closes; what it is handed, it leaves open.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../adapters/redis/client.js';
 import type { Config } from '../core/config.js';
-import { errorMessage, isIngestError } from '../core/errors.js';
+import { IngestError, errorMessage, isIngestError } from '../core/errors.js';
 import { createLifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { createMetricsRegistry } from '../http/metrics.js';
@@ -31,15 +32,72 @@ export interface DispatcherServerDeps {
   /** Tests shorten the heartbeat/stop-flag cache and the lease sweep. */
   cacheMs?: number;
   sweepMs?: number;
+  /**
+   * Aborted during start (a signal before the server listens): whatever was opened is
+   * closed again and the start rejects, instead of a server nobody will ever close.
+   */
+  signal?: AbortSignal;
+  /** At close, how long requests in flight may finish before their connections are cut (ms). */
+  closeGraceMs?: number;
+}
+
+/** Bound on closing the registry and Redis at shutdown (ms). */
+const RESOURCE_CLOSE_MS = 3_000;
+
+/** Resolves when `p` settles or after `ms`, whichever is first; says which. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Close the HTTP side promptly: stop accepting, close idle keep-alive sockets at
+ * once and every socket that turns idle after its last answer (clients on a
+ * keep-alive Pool never close them), and after `graceMs` cut whatever is still open.
+ */
+async function closeHttp(app: FastifyInstance, graceMs: number, logger: Logger): Promise<void> {
+  const closing = app.close();
+  const reap = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    if (await within(closing, graceMs)) return;
+    logger.warn(
+      { graceMs },
+      'dispatcher close: requests still in flight, cutting their connections',
+    );
+    app.server.closeAllConnections();
+    await closing;
+  } finally {
+    clearInterval(reap);
+  }
+}
+
+function abortedError(): IngestError {
+  return new IngestError('DISPATCHER_STOPPED', 'dispatcher start aborted (shutdown requested)');
 }
 
 export async function startDispatcherServer(deps: DispatcherServerDeps): Promise<DispatcherServer> {
-  const { config, logger } = deps;
+  const { config, logger, signal } = deps;
   const lifecycle = createLifecycle(logger);
+  const checkAborted = (): void => {
+    if (signal?.aborted) throw abortedError();
+  };
   try {
+    checkAborted();
     const registry =
       deps.registry ?? (await createRegistry({ config, logger, poolSize: deps.poolSize ?? 24 }));
-    if (!deps.registry) lifecycle.defer('registry', () => registry.close());
+    if (!deps.registry)
+      lifecycle.defer('registry', async () => {
+        if (!(await within(registry.close(), RESOURCE_CLOSE_MS)))
+          logger.warn('registry connections did not close in time');
+      });
+    checkAborted();
     try {
       await registry.isStopped();
     } catch (err) {
@@ -50,6 +108,7 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
         'queue registry unreachable at start; answering 503 until it is back',
       );
     }
+    checkAborted();
     const redis = deps.redis ?? createRedis(config.redisUrl, { logger, name: 'ingest-dispatch' });
     if (!deps.redis) lifecycle.defer('redis', () => redis.disconnect());
     const metricsRegistry = createMetricsRegistry('dispatcher');
@@ -68,8 +127,10 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
       adminToken: config.adminToken,
       metricsRegistry,
     });
-    lifecycle.defer('http', () => app.close());
+    lifecycle.defer('http', () => closeHttp(app, deps.closeGraceMs ?? 2_000, logger));
+    checkAborted();
     const address = await app.listen({ host: config.host, port: config.dispatcherPort });
+    checkAborted();
     const url = address;
     logger.info(
       {
