@@ -2,7 +2,7 @@ import { render } from 'ink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PipelineSnapshot } from '../../../src/admin/pipeline-status.js';
 import { DashboardScreen } from '../../../src/tui/dashboard-screen.js';
-import { FakeStdin, FakeStdout, waitFor } from './fake-terminal.js';
+import { FakeStdin, FakeStdout, fakeTerminalOptions, waitFor } from './fake-terminal.js';
 
 function snapshot(over: Partial<PipelineSnapshot> = {}, queues = 40): PipelineSnapshot {
   const rows = Array.from({ length: queues }, (_, i) => ({
@@ -79,13 +79,7 @@ function mount(
       onQuit={() => (quits += 1)}
       {...(extras ? { extras } : {})}
     />,
-    {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stdin: stdin as unknown as NodeJS.ReadStream,
-      debug: true,
-      exitOnCtrlC: false,
-      patchConsole: false,
-    },
+    fakeTerminalOptions(stdout, stdin),
   );
   cleanup = () => app.unmount();
   return { stdout, stdin, quits: () => quits };

@@ -52,6 +52,26 @@ export class FakeStdin extends EventEmitter {
   }
 }
 
+/** ink's render() options for rendering into the fake terminal (whole frames, no Ctrl-C exit, console left alone). */
+export function fakeTerminalOptions(
+  stdout: FakeStdout,
+  stdin: FakeStdin = new FakeStdin(),
+): {
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  debug: true;
+  exitOnCtrlC: false;
+  patchConsole: false;
+} {
+  return {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  };
+}
+
 export async function waitFor(check: () => boolean, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

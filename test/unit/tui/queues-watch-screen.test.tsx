@@ -2,7 +2,7 @@ import { render } from 'ink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueuesSnapshot } from '../../../src/admin/queues-status.js';
 import { QueuesWatchScreen } from '../../../src/tui/queues-watch-screen.js';
-import { FakeStdin, FakeStdout, waitFor } from './fake-terminal.js';
+import { FakeStdin, FakeStdout, fakeTerminalOptions, waitFor } from './fake-terminal.js';
 
 function snapshot(): QueuesSnapshot {
   const row = (id: string, state: 'busy' | 'idle' | 'paused', total: number) => ({
@@ -51,13 +51,7 @@ describe('QueuesWatchScreen', () => {
         filter="d000"
         onQuit={() => (quit = true)}
       />,
-      {
-        stdout: stdout as unknown as NodeJS.WriteStream,
-        stdin: stdin as unknown as NodeJS.ReadStream,
-        debug: true,
-        exitOnCtrlC: false,
-        patchConsole: false,
-      },
+      fakeTerminalOptions(stdout, stdin),
     );
     unmount = () => app.unmount();
     await waitFor(() => stdout.last().includes('D0000001'));
@@ -96,13 +90,7 @@ describe('QueuesWatchScreen', () => {
         sort="depth"
         onQuit={() => undefined}
       />,
-      {
-        stdout: stdout as unknown as NodeJS.WriteStream,
-        stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
-        debug: true,
-        exitOnCtrlC: false,
-        patchConsole: false,
-      },
+      fakeTerminalOptions(stdout),
     );
     unmount = () => app.unmount();
     await waitFor(() => stdout.last().includes('DOWN'));
