@@ -36,6 +36,17 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
+/** The environment of a child `ingest consume` in this test's sandbox. */
+function consumerEnv(leaseTimeout: string): Record<string, string> {
+  return {
+    ...configToEnv(env.config, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']),
+    INGEST_DISPATCHER_URL: dispatcher.url,
+    INGEST_LEASE_TIMEOUT: leaseTimeout,
+    INGEST_LOG_LEVEL: 'warn',
+    INGEST_LOG_FORMAT: 'json',
+  };
+}
+
 async function rows(): Promise<number> {
   const r = await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
   return r.rows[0]!.n;
@@ -63,13 +74,7 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
         });
     }
     const total = MESSAGES * PER * 2;
-    const childEnv = {
-      ...configToEnv(env.config, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']),
-      INGEST_DISPATCHER_URL: dispatcher.url,
-      INGEST_LEASE_TIMEOUT: '2s',
-      INGEST_LOG_LEVEL: 'warn',
-      INGEST_LOG_FORMAT: 'json',
-    };
+    const childEnv = consumerEnv('2s');
     const first = startIngest(['consume', '--batch', '100000', '--concurrency', '1'], childEnv);
     const deadline = Date.now() + 20_000;
     let seen = 0;
@@ -106,13 +111,7 @@ describe.skipIf(!built)('consumer crash (kill -9)', () => {
         valueCount: PER,
       });
     }
-    const childEnv = {
-      ...configToEnv(env.config, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']),
-      INGEST_DISPATCHER_URL: dispatcher.url,
-      INGEST_LEASE_TIMEOUT: '60s',
-      INGEST_LOG_LEVEL: 'warn',
-      INGEST_LOG_FORMAT: 'json',
-    };
+    const childEnv = consumerEnv('60s');
     const c = startIngest(['consume', '--batch', '100000'], childEnv);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && (await rows()) === 0)
