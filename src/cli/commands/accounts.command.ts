@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson, printRows } from '../output.js';
 import { withProvisioning } from '../with-pg.js';
+import { registerToggles } from '../toggle-commands.js';
 
 const PG = ['pgUrl'] as const;
 
@@ -76,24 +77,15 @@ Examples:
     );
   });
 
-  for (const [name, active] of [
-    ['disable', false],
-    ['enable', true],
-  ] as const) {
-    const cmd = accounts
-      .command(`${name} <id>`)
-      .description(
-        active
-          ? 'reactivate an account: its gateways are accepted again (within the token-cache TTL after sync-cache)'
-          : 'deactivate an account: its gateways get 403 (within the token-cache TTL after sync-cache)',
-      )
-      .option('--json', 'print the account as JSON')
-      .addHelpText('after', `\nExample:\n  ingest accounts ${name} D0000591`);
-    addSettings(cmd, PG).action(async (id: string, opts: { json?: boolean }) => {
-      const { config } = contextFrom(cmd);
-      const a = await withProvisioning(config, (p) => p.setAccountActive(id, active));
-      if (opts.json) return printJson(a);
-      info(`account ${a.id} ${active ? 'enabled' : 'disabled'}`);
-    });
-  }
+  registerToggles(accounts, {
+    arg: '<id>',
+    example: 'D0000591',
+    jsonHelp: 'print the account as JSON',
+    describe: (active) =>
+      active
+        ? 'reactivate an account: its gateways are accepted again (within the token-cache TTL after sync-cache)'
+        : 'deactivate an account: its gateways get 403 (within the token-cache TTL after sync-cache)',
+    set: (p, id, active) => p.setAccountActive(id, active),
+    done: (a, active) => `account ${a.id} ${active ? 'enabled' : 'disabled'}`,
+  });
 }

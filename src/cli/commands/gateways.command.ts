@@ -6,6 +6,7 @@ import { addSettings, contextFrom } from '../settings.js';
 import { durationMs } from '../flags.js';
 import { info, printJson, printRows, printTable } from '../output.js';
 import { withProvisioning } from '../with-pg.js';
+import { registerToggles } from '../toggle-commands.js';
 
 const GATEWAY_COLUMNS: Array<[string, (g: Gateway) => string | number]> = [
   ['source_key', (g) => g.sourceKey],
@@ -82,26 +83,17 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     );
   });
 
-  for (const [name, enabled] of [
-    ['disable', false],
-    ['enable', true],
-  ] as const) {
-    const cmd = gateways
-      .command(`${name} <source_key>`)
-      .description(
-        enabled
-          ? 'accept a gateway again'
-          : 'refuse a gateway (403) from the next cache sync + token-cache TTL on',
-      )
-      .option('--json', 'print the gateway as JSON')
-      .addHelpText('after', `\nExample:\n  ingest gateways ${name} BC:6A:29:D0:F5:C8`);
-    addSettings(cmd, ['pgUrl']).action(async (key: string, opts: { json?: boolean }) => {
-      const { config } = contextFrom(cmd);
-      const g = await withProvisioning(config, (p) => p.setGatewayEnabled(key, enabled));
-      if (opts.json) return printJson(g);
-      info(`gateway ${g.sourceKey} ${enabled ? 'enabled' : 'disabled'}`);
-    });
-  }
+  registerToggles(gateways, {
+    arg: '<source_key>',
+    example: 'BC:6A:29:D0:F5:C8',
+    jsonHelp: 'print the gateway as JSON',
+    describe: (enabled) =>
+      enabled
+        ? 'accept a gateway again'
+        : 'refuse a gateway (403) from the next cache sync + token-cache TTL on',
+    set: (p, key, enabled) => p.setGatewayEnabled(key, enabled),
+    done: (g, enabled) => `gateway ${g.sourceKey} ${enabled ? 'enabled' : 'disabled'}`,
+  });
 
   const rotate = gateways
     .command('rotate-token <source_key>')

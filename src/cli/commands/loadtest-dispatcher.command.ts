@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, oneOf, wholeNumber } from '../flags.js';
-import { printReport, progressLines } from '../report.js';
+import { addReportFlags, printReport, progressLines } from '../report.js';
 
 interface Flags {
   consumers: string;
@@ -46,8 +46,6 @@ export function registerLoadtestDispatcher(group: Command): void {
       'combined: the release rides on the next POST /queue/next (as ingest consume does); separate: POST /queue/:id/release then POST /queue/next',
       'combined',
     )
-    .option('--no-raw', 'skip the raw PostgreSQL ceiling')
-    .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       `
@@ -65,6 +63,7 @@ running dispatcher's real queues (without holding them); the raw ceiling still
 runs in a throwaway database. Takes about 2 x --duration per consumer count.
 Exits 1 if a queue was ever held twice or a request failed.`,
     );
+  addReportFlags(cmd, 'PostgreSQL');
   addSettings(cmd, ['pgUrl', 'redisUrl', 'strategy']).action(async (flags: Flags) => {
     const { config, logger } = contextFrom(cmd, 'ingest loadtest dispatcher');
     const consumers = counts(flags.consumers);

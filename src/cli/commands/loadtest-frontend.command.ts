@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, optionalWholeNumber, wholeNumber } from '../flags.js';
-import { printReport, progressLines } from '../report.js';
+import { addReportFlags, printReport, progressLines } from '../report.js';
 
 interface Flags {
   readings: string;
@@ -41,8 +41,6 @@ export function registerLoadtestFrontend(group: Command): void {
       'a running frontend (default: start one in a throwaway sandbox database/prefix)',
     )
     .option('--workers <n>', 'frontend processes when the load test starts its own')
-    .option('--no-raw', 'skip the raw broker ceiling')
-    .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       `
@@ -58,6 +56,7 @@ LOADTEST and a fresh gateway are provisioned in the configured database, and the
 gateway is disabled afterwards. Exits 1 if any 2xx was answered for a message
 that is not in the queue.`,
     );
+  addReportFlags(cmd, 'broker');
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (flags: Flags) => {
     const { config, logger } = contextFrom(cmd);
     const readings = wholeNumber('readings', flags.readings);

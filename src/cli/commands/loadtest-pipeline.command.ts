@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, oneOf, wholeNumber as whole } from '../flags.js';
-import { printReport, progressLines } from '../report.js';
+import { addReportFlags, printReport, progressLines } from '../report.js';
 
 interface Flags {
   readings: string;
@@ -61,7 +61,6 @@ export function registerLoadtestPipeline(group: Command): void {
     )
     .option('--timeout <duration>', 'give up after this long', '5m')
     .option('--ceiling <n>', 'values for the raw write-path ceiling (0 skips it)', '200000')
-    .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       `
@@ -77,6 +76,7 @@ database, Redis prefix and RabbitMQ queue prefix, created and dropped by the run
 consumers run in this process. Lag is receipt at the frontend (x-received-at)
 to the commit of the row. Exits 1 when a value is missing or duplicated.`,
     );
+  addReportFlags(cmd);
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (f: Flags) => {
     const { config, logger } = contextFrom(cmd, 'ingest loadtest pipeline');
     const flood = parseFlood(f.flood);
