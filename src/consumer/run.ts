@@ -160,7 +160,7 @@ export async function runConsumer(
       logger,
       onDispatcherState: (s) => metrics.setDispatcherState(s),
       drain: ({ account, signal }) =>
-        drainQueue({ conn, channels, writer, deadLetters, logger, events }, drainOpts, {
+        drainQueue({ conn, channels, window, writer, deadLetters, logger, events }, drainOpts, {
           account,
           queue: accountQueueName(config, account),
           signal,
