@@ -12,7 +12,7 @@ import {
   type SettingKey,
 } from '../core/config.js';
 import { createLifecycle, type Lifecycle } from '../core/lifecycle.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 
 const declared = new WeakMap<Command, Map<string, SettingKey>>();
 
@@ -49,8 +49,11 @@ export interface CommandContext {
   lifecycle: Lifecycle;
 }
 
-/** Build the typed context of a command from its parsed flags. */
-export function contextFrom(cmd: Command, name?: string): CommandContext {
+/**
+ * Build the typed context of a command from its parsed flags. Async because the
+ * logger (pino) loads here, on first use: registering commands and --help never pay for it.
+ */
+export async function contextFrom(cmd: Command, name?: string): Promise<CommandContext> {
   const opts = cmd.optsWithGlobals<Record<string, string | undefined>>();
   const overrides: ConfigOverrides = {};
   for (const [attr, key] of declared.get(cmd) ?? []) {
@@ -59,6 +62,7 @@ export function contextFrom(cmd: Command, name?: string): CommandContext {
   if (opts.logLevel !== undefined) overrides.logLevel = opts.logLevel;
   if (opts.logFormat !== undefined) overrides.logFormat = opts.logFormat;
   const config = loadConfig(overrides);
+  const { createLogger } = await import('../core/logger.js');
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,

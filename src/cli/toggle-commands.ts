@@ -33,7 +33,7 @@ export function registerToggles<T>(group: Command, spec: ToggleSpec<T>): void {
       .option('--json', spec.jsonHelp)
       .addHelpText('after', `\nExample:\n  ingest ${group.name()} ${name} ${spec.example}`);
     addSettings(cmd, ['pgUrl']).action(async (id: string, opts: { json?: boolean }) => {
-      const { config } = contextFrom(cmd);
+      const { config } = await contextFrom(cmd);
       const row = await withProvisioning(config, (p) => spec.set(p, id, enabled));
       if (opts.json) return printJson(row);
       info(spec.done(row, enabled));

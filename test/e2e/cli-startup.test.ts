@@ -1,7 +1,7 @@
 /**
  * The built CLI starts cheaply: registering every command (flags and help)
- * loads commander and the settings only; drivers, servers and the TUI load
- * when a command runs. Every command's --help works, an unknown flag fails
+ * loads commander and the settings only; drivers, servers, the logger and the
+ * TUI load when a command runs. Every command's --help works, an unknown flag fails
  * with one clear line, a bad number names its flag.
  * Needs `npm run build` (npm test runs it first).
  */
@@ -26,6 +26,7 @@ const HEAVY = [
   'undici',
   'prom-client',
   'cli-table3',
+  'pino',
 ];
 
 const PROBE = `

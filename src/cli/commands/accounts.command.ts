@@ -29,7 +29,7 @@ Examples:
     .addHelpText('after', '\nExample:\n  ingest accounts add D0000591 --name "Plant 591"');
   addSettings(add, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']).action(
     async (id: string, opts: { name: string; json?: boolean }) => {
-      const { config, logger } = contextFrom(add);
+      const { config, logger } = await contextFrom(add);
       const { createAmqpConnection } = await import('../../adapters/rabbitmq/connection.js');
       const amqp = createAmqpConnection({
         url: config.amqpUrl,
@@ -61,7 +61,7 @@ Examples:
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  ingest accounts list --json');
   addSettings(list, PG).action(async (opts: { json?: boolean }) => {
-    const { config } = contextFrom(list);
+    const { config } = await contextFrom(list);
     const rows = await withProvisioning(config, (p) => p.listAccounts());
     printRows(
       rows,

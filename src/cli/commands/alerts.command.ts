@@ -13,7 +13,7 @@ async function withPool<T>(
   cmd: Command,
   fn: (pool: pg.Pool, repo: AlertsRepo) => Promise<T>,
 ): Promise<T> {
-  const { config } = contextFrom(cmd, 'ingest alerts');
+  const { config } = await contextFrom(cmd, 'ingest alerts');
   const repo = await import('../../alerts/alerts.repo.js');
   return withPgPool(config, 'ingest-alerts', (pool) => fn(pool, repo), 'alert ');
 }

@@ -13,8 +13,8 @@ export function registerConfig(program: Command): void {
   const keys = (Object.keys(SETTINGS) as SettingKey[]).filter(
     (k) => !['dispatcherPort', 'maintainInterval', 'logLevel', 'logFormat'].includes(k),
   );
-  addSettings(cmd, keys).action((opts: { json?: boolean; markdown?: boolean }) => {
-    const { config } = contextFrom(cmd);
+  addSettings(cmd, keys).action(async (opts: { json?: boolean; markdown?: boolean }) => {
+    const { config } = await contextFrom(cmd);
     const rows = describeConfig(config);
     if (opts.markdown) {
       const lines = ['| variable | flag | default | meaning |', '|---|---|---|---|'];

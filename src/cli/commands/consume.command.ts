@@ -64,7 +64,7 @@ replay a no-op).`,
     'adminToken',
     'host',
   ]).action(async (flags: Flags) => {
-    const ctx = contextFrom(cmd, 'ingest consume');
+    const ctx = await contextFrom(cmd, 'ingest consume');
     const prefetch = wholeNumber('prefetch', flags.prefetch);
     const writers = wholeNumber('writers', flags.writers);
     const writePath = oneOf('write-path', flags.writePath, WRITE_PATHS);

@@ -34,7 +34,7 @@ Examples:
   $ INGEST_PG_URL=postgres://postgres@db:5432/ingest ingest dashboard`,
   );
   cmd.action(async (flags: DashboardFlags) => {
-    const { config } = contextFrom(cmd);
+    const { config } = await contextFrom(cmd);
     const intervalMs = durationMs('interval', flags.interval, {
       minMs: 100,
       hint: 'at least 100ms',

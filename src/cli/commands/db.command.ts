@@ -9,7 +9,7 @@ export function registerDb(program: Command): void {
     .description('create the database if missing and apply pending schema migrations')
     .option('--json', 'print the result as JSON');
   addSettings(cmd, ['pgUrl']).action(async (opts: { json?: boolean }) => {
-    const { config } = contextFrom(cmd);
+    const { config } = await contextFrom(cmd);
     const { migrate } = await import('../../adapters/postgres/migrate.js');
     const { databaseName } = await import('../../adapters/postgres/pool.js');
     const result = await migrate(config.pgUrl);

@@ -13,7 +13,7 @@ type DeadLetters = ReturnType<typeof createDeadLetters>;
 
 /** The broker modules load only when a subcommand runs. */
 async function withDeadLetters<T>(cmd: Command, fn: (d: DeadLetters) => Promise<T>): Promise<T> {
-  const { config, logger } = contextFrom(cmd, 'ingest deadletters');
+  const { config, logger } = await contextFrom(cmd, 'ingest deadletters');
   const { createAmqpConnection } = await import('../../adapters/rabbitmq/connection.js');
   const { createConfirmPublisher } = await import('../../adapters/rabbitmq/confirm-publisher.js');
   const { createDeadLetters } = await import('../../deadletters/dead-letters.js');

@@ -42,7 +42,7 @@ schema: ingest db migrate.`,
     'redisPrefix',
     'adminToken',
   ]).action(async () => {
-    const { config, logger, lifecycle } = contextFrom(cmd, 'ingest dispatch');
+    const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest dispatch');
     const { startDispatcherServer } = await import('../../dispatcher/server.js');
     lifecycle.handleSignals();
     const server = await startDispatcherServer({ config, logger });

@@ -34,7 +34,7 @@ Examples:
   ingest dispatcher ${action} --dispatcher http://10.0.0.5:8081 --admin-token "$TOKEN"`,
     );
   addSettings(cmd, [...CONNECTION]).action(async (flags: { json?: boolean }) => {
-    const { config } = contextFrom(cmd, `ingest dispatcher ${action}`);
+    const { config } = await contextFrom(cmd, `ingest dispatcher ${action}`);
     const { setDispatcherRunning } = await import('../../admin/queues-actions.js');
     const d = await setDispatcherRunning(config, action);
     if (flags.json) printJson(d);
@@ -60,7 +60,7 @@ Examples:
   ingest dispatcher status --json | jq .dispatcher`,
     );
   addSettings(status, [...CONNECTION]).action(async (flags: { json?: boolean }) => {
-    const { config } = contextFrom(status, 'ingest dispatcher status');
+    const { config } = await contextFrom(status, 'ingest dispatcher status');
     const { dispatcherStatus } = await import('../../admin/queues-actions.js');
     const { url, status: s } = await dispatcherStatus(config);
     if (flags.json) return printJson(s);

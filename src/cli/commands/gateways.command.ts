@@ -52,7 +52,7 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     );
   addSettings(add, ['pgUrl']).action(
     async (key: string, opts: { account: string; token?: string; json?: boolean }) => {
-      const { config } = contextFrom(add);
+      const { config } = await contextFrom(add);
       const out = await withProvisioning(config, (p) =>
         p.addGateway({
           sourceKey: key,
@@ -73,7 +73,7 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  ingest gateways list --json');
   addSettings(list, ['pgUrl']).action(async (opts: { json?: boolean }) => {
-    const { config } = contextFrom(list);
+    const { config } = await contextFrom(list);
     const rows = await withProvisioning(config, (p) => p.listGateways());
     printRows(
       rows,
@@ -106,7 +106,7 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     );
   addSettings(rotate, ['pgUrl']).action(
     async (key: string, opts: { grace: string; json?: boolean }) => {
-      const { config } = contextFrom(rotate);
+      const { config } = await contextFrom(rotate);
       const graceMs = durationMs('grace', opts.grace);
       const out = await withProvisioning(config, (p) => p.rotateToken(key, graceMs));
       if (opts.json)
@@ -133,7 +133,7 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     .addHelpText('after', '\nExample:\n  ingest gateways show BC:6A:29:D0:F5:C8');
   addSettings(show, ['pgUrl', 'redisUrl', 'redisPrefix']).action(
     async (key: string, opts: { json?: boolean }) => {
-      const { config, logger } = contextFrom(show);
+      const { config, logger } = await contextFrom(show);
       const gw = await withProvisioning(config, (p) => p.getGateway(key));
       const { createRedis } = await import('../../adapters/redis/client.js');
       const { createGatewayStats, PERIODS } = await import('../../adapters/redis/gateway-stats.js');

@@ -65,7 +65,7 @@ Exits 1 if a queue was ever held twice or a request failed.`,
     );
   addReportFlags(cmd, 'PostgreSQL');
   addSettings(cmd, ['pgUrl', 'redisUrl', 'strategy']).action(async (flags: Flags) => {
-    const { config, logger } = contextFrom(cmd, 'ingest loadtest dispatcher');
+    const { config, logger } = await contextFrom(cmd, 'ingest loadtest dispatcher');
     const consumers = counts(flags.consumers);
     const queues = wholeNumber('queues', flags.queues, { max: 1_000_000 });
     const mode = oneOf('release', flags.release, ['combined', 'separate'] as const);

@@ -58,7 +58,7 @@ that is not in the queue.`,
     );
   addReportFlags(cmd, 'broker');
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (flags: Flags) => {
-    const { config, logger } = contextFrom(cmd);
+    const { config, logger } = await contextFrom(cmd);
     const readings = wholeNumber('readings', flags.readings);
     const connections = wholeNumber('connections', flags.connections);
     const duration = durationMs('duration', flags.duration);

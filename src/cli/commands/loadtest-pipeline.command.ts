@@ -78,7 +78,7 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
     );
   addReportFlags(cmd);
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (f: Flags) => {
-    const { config, logger } = contextFrom(cmd, 'ingest loadtest pipeline');
+    const { config, logger } = await contextFrom(cmd, 'ingest loadtest pipeline');
     const flood = parseFlood(f.flood);
     const options = {
       config,

@@ -67,7 +67,7 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
     'metricsPort',
     'host',
   ]).action(async (flags: Flags) => {
-    const { config, logger, lifecycle } = contextFrom(cmd, 'ingest maintain');
+    const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest maintain');
     const { createMetricsRegistry } = await import('../../http/metrics.js');
     const { createMaintainerFromConfig, serveMetrics } = await import('../../maintainer/run.js');
     const metricsRegistry = createMetricsRegistry('maintainer');

@@ -36,7 +36,7 @@ attempt is recorded: ingest alerts deliveries [--failed].`,
     'publishTimeout',
     'host',
   ]).action(async (flags: { concurrency: string }) => {
-    const ctx = contextFrom(cmd, 'ingest notify');
+    const ctx = await contextFrom(cmd, 'ingest notify');
     const concurrency = wholeNumber('concurrency', flags.concurrency);
     if (ctx.config.notifyRetries < 1) throw new IngestError('VALIDATION', '--retries must be >= 1');
     const { runNotifier } = await import('../../notifier/run.js');

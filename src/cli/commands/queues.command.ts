@@ -49,7 +49,7 @@ Examples:
   ingest queues ${action} D0000591 --dispatcher http://10.0.0.5:8081 --admin-token "$TOKEN"`,
     );
   addSettings(cmd, [...CONNECTION]).action(async (id: string, flags: { json?: boolean }) => {
-    const { config } = contextFrom(cmd, `ingest queues ${action}`);
+    const { config } = await contextFrom(cmd, `ingest queues ${action}`);
     const { setQueuePaused } = await import('../../admin/queues-actions.js');
     const r = await setQueuePaused(config, id, action);
     if (flags.json) printJson(r);
@@ -86,7 +86,7 @@ management API (rabbitmq-plugins enable rabbitmq_management); '-' otherwise.`,
     );
   addSettings(cmd, [...CONNECTION, 'managementUrl', 'amqpUrl', 'queuePrefix']).action(
     async (flags: Flags) => {
-      const { config } = contextFrom(cmd, 'ingest queues');
+      const { config } = await contextFrom(cmd, 'ingest queues');
       const sort = oneOf('sort', flags.sort, QUEUE_SORTS);
       if (flags.watch) {
         if (!process.stdout.isTTY) {

@@ -39,7 +39,7 @@ requests finish and get their confirms, then the process exits.`,
     'maxQueueDepth',
     'adminToken',
   ]).action(async () => {
-    const { config, logger, lifecycle } = contextFrom(cmd, 'ingest serve-frontend');
+    const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest serve-frontend');
     if (config.workers < 1) throw new IngestError('VALIDATION', '--workers must be >= 1');
     const { clusterWorkerMetrics, isClusterWorker, runFrontendPrimary } =
       await import('../../frontend/cluster.js');

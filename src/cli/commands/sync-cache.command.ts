@@ -34,7 +34,7 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
     );
   addSettings(cmd, ['pgUrl', 'redisUrl', 'redisPrefix', 'cacheSyncInterval']).action(
     async (opts: { once?: boolean; json?: boolean }) => {
-      const { config, logger, lifecycle } = contextFrom(cmd, 'ingest sync-cache');
+      const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest sync-cache');
       const { createPgPool } = await import('../../adapters/postgres/pool.js');
       const { createRedis, redisReady } = await import('../../adapters/redis/client.js');
       const { createCacheSync } = await import('../../cache-sync/cache-sync.js');

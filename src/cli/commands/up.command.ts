@@ -66,7 +66,7 @@ Examples:
   $ INGEST_PG_URL=postgres://postgres@127.0.0.1:5432/site ingest up`,
   );
   cmd.action(async (flags: UpFlags) => {
-    const { config } = contextFrom(cmd);
+    const { config } = await contextFrom(cmd);
     // isatty, not process.stdin.isTTY: touching process.stdin opens a TTY stream on fd 0 even
     // when no dashboard will read it.
     const interactive = isatty(1) && isatty(0);
