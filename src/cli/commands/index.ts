@@ -23,13 +23,14 @@ import { registerSyncCache } from './sync-cache.command.js';
 import { registerServeFrontend } from './serve-frontend.command.js';
 
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerUp,
+  registerDashboard,
   registerDb,
   registerConfig,
   registerAccounts,
   registerGateways,
   registerSyncCache,
   registerServeFrontend,
-  registerLoadtest,
   registerDispatch,
   registerMaintain,
   registerQueues,
@@ -38,6 +39,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerNotify,
   registerAlerts,
   registerDeadletters,
-  registerUp,
-  registerDashboard,
+  registerLoadtest,
 ];
