@@ -110,7 +110,20 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
     }
     checkAborted();
     const redis = deps.redis ?? createRedis(config.redisUrl, { logger, name: 'ingest-dispatch' });
-    if (!deps.redis) lifecycle.defer('redis', () => redis.disconnect());
+    if (!deps.redis)
+      lifecycle.defer('redis', async () => {
+        // Disconnecting while ioredis is still connecting or in its ready check leaves its
+        // 2 s disconnect timer holding the process open: let the connect finish (bounded).
+        if (redis.status === 'connecting' || redis.status === 'connect')
+          await within(
+            new Promise<void>((resolve) => {
+              redis.once('ready', () => resolve());
+              redis.once('end', () => resolve());
+            }),
+            1_000,
+          );
+        redis.disconnect();
+      });
     const metricsRegistry = createMetricsRegistry('dispatcher');
     const dispatcher = createDispatcher({
       config,

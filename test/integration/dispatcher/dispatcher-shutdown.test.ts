@@ -21,6 +21,9 @@ import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/ingest', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const BUILT_SERVER = new URL('../../../dist/dispatcher/server.js', import.meta.url).href;
+const BUILT_CONFIG = new URL('../../../dist/core/config.js', import.meta.url).href;
+const BUILT_LOGGER = new URL('../../../dist/core/logger.js', import.meta.url).href;
 const QUEUES = Array.from({ length: 6 }, (_, i) => `S${i}`);
 
 let env: TestEnv;
@@ -190,6 +193,52 @@ describe('dispatcher shutdown', () => {
     expect(entries.some((e) => e.lastDeliveredAt !== null)).toBe(true);
     await server.close();
   });
+
+  it.skipIf(!existsSync(BUILT))(
+    'a process whose dispatcher is closed right after start exits at once (nothing left holding it)',
+    async () => {
+      // Closing while Redis is still in its connect/ready check used to leave ioredis's
+      // 2 s disconnect timer behind.
+      const script = `
+        const { startDispatcherServer } = await import(${JSON.stringify(BUILT_SERVER)});
+        const { loadConfig } = await import(${JSON.stringify(BUILT_CONFIG)});
+        const { silentLogger } = await import(${JSON.stringify(BUILT_LOGGER)});
+        const config = loadConfig(JSON.parse(process.env.H5_CONFIG), {});
+        const server = await startDispatcherServer({ config, logger: silentLogger() });
+        await server.close();
+        process.stderr.write('closed\\n');`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: {
+          ...process.env,
+          H5_CONFIG: JSON.stringify({
+            pgUrl: env.config.pgUrl,
+            redisUrl: env.config.redisUrl,
+            redisPrefix: env.config.redisPrefix,
+            dispatcherPort: 0,
+          }),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      let closedAt = 0;
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (!closedAt && stderr.includes('closed')) closedAt = performance.now();
+      });
+      const exit = await Promise.race([
+        new Promise<{ code: number | null; at: number }>((resolve) =>
+          child.once('exit', (code) => resolve({ code, at: performance.now() })),
+        ),
+        delay(15_000).then(() => null),
+      ]);
+      if (!exit) child.kill('SIGKILL');
+      expect(exit, stderr).not.toBeNull();
+      expect(exit!.code, stderr).toBe(0);
+      expect(closedAt).toBeGreaterThan(0);
+      expect(exit!.at - closedAt).toBeLessThan(1_000);
+    },
+    30_000,
+  );
 
   it.skipIf(!existsSync(BUILT))(
     '`ingest dispatch` exits within 3 s of SIGTERM sent ~1 s after start, keep-alive clients connected',
