@@ -44,9 +44,11 @@ schema: ingest db migrate.`,
   ]).action(async () => {
     const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest dispatch');
     const { startDispatcherServer } = await import('../../dispatcher/server.js');
-    lifecycle.handleSignals();
     const server = await startDispatcherServer({ config, logger });
     lifecycle.defer('dispatcher', () => server.close());
+    // Installed only once there is a server to drain: a signal during start-up
+    // takes the default action and ends the process, which has handed out nothing.
+    lifecycle.handleSignals();
     await lifecycle.closed;
     await lifecycle.close();
   });
