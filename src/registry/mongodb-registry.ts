@@ -17,23 +17,8 @@ import type {
   Strategy,
 } from './registry.js';
 
-interface QueueDoc {
-  _id: string;
-  state: QueueEntry['state'];
-  deleted: boolean;
-  deletedAt: Date | null;
-  messageCount: number;
-  readyCount: number;
-  unackedCount: number;
-  hasMessages: boolean;
-  consumer: string | null;
-  leaseId: string | null;
-  leasedAt: Date | null;
-  leaseExpiresAt: Date | null;
-  lastDeliveredAt: Date | null;
-  countedAt: Date | null;
-  updatedAt: Date;
-}
+// The stored document is the registry entry with MongoDB's _id as its id.
+type QueueDoc = Omit<QueueEntry, 'id'> & { _id: string };
 
 interface ControlDoc {
   _id: number;
