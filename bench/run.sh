@@ -20,3 +20,7 @@ if ingest loadtest pipeline --help >/dev/null 2>&1; then
   echo; echo "== pipeline"
   ingest loadtest pipeline --readings "${BENCH_PIPELINE_READINGS:-200000}"
 fi
+echo; echo "== write paths (exactly-once storage options)"
+node bench/write-path.js
+echo; echo "== drain modes (basic.get vs consume with prefetch)"
+node bench/drain-mode.js
