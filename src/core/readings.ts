@@ -27,6 +27,11 @@ export type ValidationResult =
 const TS_RE =
   /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)$/;
 
+// param and sqn are PostgreSQL integers; a reading outside them could never be stored.
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+const isInt32 = (n: number): boolean => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX;
+
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -40,6 +45,8 @@ export function readingProblem(r: unknown): string | undefined {
     r.did = String(did);
   } else if (typeof did !== 'string' || did.length === 0) {
     return 'did must be a non-empty string or a number';
+  } else if (did.includes('\u0000')) {
+    return 'did must not contain NUL';
   }
   const values = r.values;
   if (!Array.isArray(values) || values.length === 0) return 'values must be a non-empty array';
@@ -48,11 +55,13 @@ export function readingProblem(r: unknown): string | undefined {
     if (!isPlainObject(v)) return `values[${i}] must be an object {p, v}`;
     if (typeof v.p !== 'number' || !Number.isInteger(v.p))
       return `values[${i}].p must be an integer`;
+    if (!isInt32(v.p)) return `values[${i}].p ${v.p} is out of range (32-bit integer)`;
     if (typeof v.v !== 'number' || !Number.isFinite(v.v))
       return `values[${i}].v must be a finite number`;
   }
   if (r.sqn !== undefined && r.sqn !== null) {
     if (typeof r.sqn !== 'number' || !Number.isInteger(r.sqn)) return 'sqn must be an integer';
+    if (!isInt32(r.sqn)) return `sqn ${r.sqn} is out of range (32-bit integer)`;
   }
   const ts = r.ts;
   if (typeof ts !== 'string' || !TS_RE.test(ts) || Number.isNaN(Date.parse(ts))) {

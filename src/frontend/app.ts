@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { validateReadings, type Reading } from '../core/readings.js';
+import { validateReadings } from '../core/readings.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import type { GatewayCache } from '../adapters/redis/gateway-cache.js';
 import type { GatewayStatsStore } from '../adapters/redis/gateway-stats.js';
@@ -53,26 +53,6 @@ declare module 'fastify' {
 /** Strip the source token from a URL before it reaches a log line. */
 export function redactTokenInUrl(url: unknown): unknown {
   return typeof url === 'string' ? url.replace(/(x-dexcell-source-token=)[^&#]*/gi, '$1***') : url;
-}
-
-const INT32_MIN = -2_147_483_648;
-const INT32_MAX = 2_147_483_647;
-
-/** What validateReadings allows but PostgreSQL cannot store (consumers would dead-letter it). */
-function storableProblem(
-  readings: readonly Reading[],
-): { index: number; reason: string } | undefined {
-  for (let i = 0; i < readings.length; i++) {
-    const r = readings[i]!;
-    if (r.did.includes('\u0000')) return { index: i, reason: 'did must not contain NUL' };
-    for (const v of r.values) {
-      if (v.p < INT32_MIN || v.p > INT32_MAX)
-        return { index: i, reason: `parameter ${v.p} out of the 32-bit integer range` };
-    }
-    if (typeof r.sqn === 'number' && (r.sqn < INT32_MIN || r.sqn > INT32_MAX))
-      return { index: i, reason: 'sqn out of the 32-bit integer range' };
-  }
-  return undefined;
 }
 
 function countOf(value: unknown): number {
@@ -155,9 +135,8 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
       const body = req.body;
       if (!isReadingsBody(body)) throw new IngestError('VALIDATION', 'a JSON body is required');
       const checked = validateReadings(body.value);
-      const problem = checked.ok ? storableProblem(checked.readings) : checked;
-      if (!checked.ok || problem) {
-        const { index, reason } = problem as { index: number; reason: string };
+      if (!checked.ok) {
+        const { index, reason } = checked;
         metrics.readingsRejected.inc({ reason: 'invalid' }, countOf(body.value));
         throw new IngestError('VALIDATION', `reading ${index}: ${reason}`, {
           details: { index, reason },

@@ -44,3 +44,22 @@ describe('validateReadings', () => {
     expect(validateReadings([])).toMatchObject({ ok: false, index: 0 });
   });
 });
+
+describe('validateReadings: what PostgreSQL could not store', () => {
+  const base = { did: '1', values: [{ p: 1, v: 1 }], ts: '2015-04-21T23:15:00+00:00' };
+  it.each([
+    [{ ...base, did: 'a\u0000b' }, /NUL/],
+    [{ ...base, values: [{ p: 2 ** 31, v: 1 }] }, /values\[0\]\.p .*out of range/],
+    [{ ...base, sqn: -(2 ** 31) - 1 }, /sqn .*out of range/],
+  ])('rejects %j', (bad, why) => {
+    const r = validateReadings(bad);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(why);
+  });
+
+  it('accepts the int32 bounds themselves', () => {
+    expect(
+      validateReadings({ ...base, values: [{ p: 2 ** 31 - 1, v: 1 }], sqn: -(2 ** 31) }).ok,
+    ).toBe(true);
+  });
+});
