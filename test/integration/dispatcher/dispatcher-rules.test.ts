@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
 import { buildDispatcherApp } from '../../../src/dispatcher/app.js';
 import { createDispatcherClient } from '../../../src/dispatcher/client.js';
 import { createDispatcher } from '../../../src/dispatcher/dispatcher.js';
@@ -46,6 +47,15 @@ function capture() {
 
 const config = { strategy: 'messages-first', leaseTimeout: 30_000, heartbeatStale: 1_000 } as const;
 
+/** POST through inject; the body defaults to {}. */
+function post(
+  app: FastifyInstance,
+  url: string,
+  opts: { payload?: object; headers?: Record<string, string>; remoteAddress?: string } = {},
+) {
+  return app.inject({ method: 'POST', url, payload: {}, ...opts });
+}
+
 describe('admin endpoints', () => {
   it('with INGEST_ADMIN_TOKEN: 401 without or with a wrong Bearer token, 200 with it', async () => {
     await registry.upsertFromAccounts(['A1']);
@@ -58,30 +68,16 @@ describe('admin endpoints', () => {
     });
     const app = buildDispatcherApp({ dispatcher: d, logger: silentLogger(), adminToken: 's3cret' });
     for (const url of ['/queue/A1/pause', '/queue/A1/unpause', '/stop', '/start']) {
-      const none = await app.inject({ method: 'POST', url, payload: {} });
+      const none = await post(app, url);
       expect(none.statusCode).toBe(401);
       expect(none.json()).toMatchObject({ error: 'ADMIN_REQUIRED' });
-      const wrong = await app.inject({
-        method: 'POST',
-        url,
-        payload: {},
-        headers: { authorization: 'Bearer nope' },
-      });
+      const wrong = await post(app, url, { headers: { authorization: 'Bearer nope' } });
       expect(wrong.statusCode).toBe(401);
-      const ok = await app.inject({
-        method: 'POST',
-        url,
-        payload: {},
-        headers: { authorization: 'Bearer s3cret' },
-      });
+      const ok = await post(app, url, { headers: { authorization: 'Bearer s3cret' } });
       expect(ok.statusCode).toBe(200);
     }
     // Consumers' endpoints need no token.
-    const next = await app.inject({
-      method: 'POST',
-      url: '/queue/next',
-      payload: { consumer: 'c' },
-    });
+    const next = await post(app, '/queue/next', { payload: { consumer: 'c' } });
     expect(next.statusCode).toBe(200);
     await app.close();
   });
@@ -100,21 +96,11 @@ describe('admin endpoints', () => {
       logger: silentLogger(),
       adminToken: undefined,
     });
-    const remote = await app.inject({
-      method: 'POST',
-      url: '/stop',
-      payload: {},
-      remoteAddress: '10.1.2.3',
-    });
+    const remote = await post(app, '/stop', { remoteAddress: '10.1.2.3' });
     expect(remote.statusCode).toBe(403);
     expect(remote.json()).toMatchObject({ error: 'FORBIDDEN' });
     expect(await registry.isStopped()).toBe(false);
-    const local = await app.inject({
-      method: 'POST',
-      url: '/queue/A1/pause',
-      payload: {},
-      remoteAddress: '127.0.0.1',
-    });
+    const local = await post(app, '/queue/A1/pause', { remoteAddress: '127.0.0.1' });
     expect(local.statusCode).toBe(200);
     await app.close();
   });
