@@ -3,7 +3,7 @@
  * it can never be stored (it then goes to the dead-letter queue).
  */
 import { headersToMeta } from '../core/message.js';
-import { validateReadings } from '../core/readings.js';
+import { checkReadingsBody } from '../core/readings-body.js';
 import type { StoreMessage } from './readings-store.js';
 
 export interface RawMessage {
@@ -20,23 +20,25 @@ export function decodeReadingsMessage(raw: RawMessage, account: string, now = Da
   const meta = headersToMeta(raw.headers);
   if (meta.sourceKey === undefined || meta.sourceKey === '')
     return { ok: false, reason: 'missing x-source-key header' };
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.content.toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` };
+  const body = checkReadingsBody(raw.content);
+  if (!body.ok) {
+    return {
+      ok: false,
+      reason:
+        body.kind === 'malformed'
+          ? `body is not JSON: ${body.reason}`
+          : `reading ${body.index}: ${body.reason}`,
+    };
   }
-  const v = validateReadings(body);
-  if (!v.ok) return { ok: false, reason: `reading ${v.index}: ${v.reason}` };
   return {
     ok: true,
     message: {
       messageId: raw.messageId,
       sourceKey: meta.sourceKey,
       account: meta.account ?? account,
-      readings: v.readings,
+      body,
       receivedAt: meta.receivedAt ?? (raw.timestamp ? raw.timestamp * 1000 : now),
-      valueCount: v.valueCount,
+      valueCount: body.values,
     },
   };
 }

@@ -14,15 +14,8 @@ import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { Reading } from '../core/readings.js';
-import {
-  COPY_COLUMNS,
-  appendReadings,
-  copyChunks,
-  emptyRows,
-  rowCount,
-  type ReadingRows,
-} from './readings-rows.js';
+import type { CheckedReadings } from '../core/readings-body.js';
+import { COPY_COLUMNS, copyRows, valueRows } from './readings-rows.js';
 
 export const WRITE_PATHS = ['copy-ledger', 'staging', 'unnest', 'copy'] as const;
 export type WritePath = (typeof WRITE_PATHS)[number];
@@ -32,7 +25,8 @@ export interface StoreMessage {
   messageId: string | undefined;
   sourceKey: string;
   account: string;
-  readings: readonly Reading[];
+  /** The message body, checked (core/readings-body). */
+  body: CheckedReadings;
   receivedAt: number;
   valueCount: number;
 }
@@ -67,9 +61,14 @@ function pgCode(err: unknown): string | undefined {
     : undefined;
 }
 
-async function copyInto(client: pg.PoolClient, table: string, rows: ReadingRows): Promise<void> {
+/** The messages' rows as COPY text, one buffer per message. */
+function copyData(messages: readonly StoreMessage[]): Buffer[] {
+  return messages.map((m) => copyRows(m.body, m.sourceKey, m.receivedAt));
+}
+
+async function copyInto(client: pg.PoolClient, table: string, data: Buffer[]): Promise<void> {
   const stream = client.query(pgCopy.from(`COPY ${table} ${COPY_COLUMNS} FROM STDIN`));
-  await pipeline(Readable.from(copyChunks(rows)), stream);
+  await pipeline(Readable.from(data), stream);
 }
 
 const RETURNING = `RETURNING source_key, device, param,
@@ -93,12 +92,12 @@ async function ensureStaging(client: pg.PoolClient): Promise<void> {
 
 async function viaStaging(
   client: pg.PoolClient,
-  rows: ReadingRows,
+  data: Buffer[],
   wantRows: boolean,
 ): Promise<ReturnedRow[] | number> {
   await ensureStaging(client);
   await client.query('TRUNCATE readings_stage');
-  await copyInto(client, 'readings_stage', rows);
+  await copyInto(client, 'readings_stage', data);
   const res = await client.query<ReturnedRow>(
     `INSERT INTO readings ${COPY_COLUMNS}
        SELECT source_key, device, param, ts, value, sqn, received_at FROM readings_stage
@@ -109,15 +108,36 @@ async function viaStaging(
 
 async function viaUnnest(
   client: pg.PoolClient,
-  rows: ReadingRows,
+  messages: readonly StoreMessage[],
   wantRows: boolean,
 ): Promise<ReturnedRow[] | number> {
+  const cols = {
+    sourceKey: [] as string[],
+    device: [] as string[],
+    param: [] as number[],
+    ts: [] as string[],
+    value: [] as number[],
+    sqn: [] as Array<number | null>,
+    receivedAt: [] as string[],
+  };
+  for (const m of messages) {
+    const receivedAt = new Date(m.receivedAt).toISOString();
+    for (const row of valueRows(m.body)) {
+      cols.sourceKey.push(m.sourceKey);
+      cols.device.push(row.device);
+      cols.param.push(row.param);
+      cols.ts.push(row.ts);
+      cols.value.push(row.value);
+      cols.sqn.push(row.sqn);
+      cols.receivedAt.push(receivedAt);
+    }
+  }
   const res = await client.query<ReturnedRow>(
     `INSERT INTO readings ${COPY_COLUMNS}
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[],
                             $5::float8[], $6::int[], $7::timestamptz[])
        ON CONFLICT DO NOTHING ${wantRows ? RETURNING : ''}`,
-    [rows.sourceKey, rows.device, rows.param, rows.ts, rows.value, rows.sqn, rows.receivedAt],
+    [cols.sourceKey, cols.device, cols.param, cols.ts, cols.value, cols.sqn, cols.receivedAt],
   );
   return wantRows ? res.rows : (res.rowCount ?? 0);
 }
@@ -163,16 +183,15 @@ function toNewRows(returned: ReturnedRow[], accountOf: Map<string, string>): New
 function rowsAsNew(messages: readonly StoreMessage[]): NewRow[] {
   const out: NewRow[] = [];
   for (const m of messages)
-    for (const r of m.readings)
-      for (const v of r.values)
-        out.push({
-          sourceKey: m.sourceKey,
-          device: r.did,
-          param: v.p,
-          ts: new Date(r.ts).toISOString(),
-          value: v.v,
-          account: m.account,
-        });
+    for (const row of valueRows(m.body))
+      out.push({
+        sourceKey: m.sourceKey,
+        device: row.device,
+        param: row.param,
+        ts: new Date(row.ts).toISOString(),
+        value: row.value,
+        account: m.account,
+      });
   return out;
 }
 
@@ -193,11 +212,9 @@ export function createReadingsStore(path: WritePath = 'copy-ledger'): ReadingsSt
       const wantRows = opts.wantNewRows === true;
       const offered = messages.reduce((n, m) => n + m.valueCount, 0);
       const fresh = path === 'copy-ledger' ? await claimMessages(client, messages) : [...messages];
-      const rows = emptyRows();
-      for (const m of fresh) appendReadings(rows, m.sourceKey, m.readings, m.receivedAt);
       const skippedMessages = messages.length - fresh.length;
       const accountOf = new Map(messages.map((m) => [m.sourceKey, m.account]));
-      const n = rowCount(rows);
+      const n = fresh.reduce((k, m) => k + m.valueCount, 0);
       const result = (inserted: number, newRows: NewRow[] | undefined, fellBack = false) => ({
         inserted,
         offered,
@@ -207,26 +224,33 @@ export function createReadingsStore(path: WritePath = 'copy-ledger'): ReadingsSt
       });
       if (n === 0) return result(0, wantRows ? [] : undefined);
 
-      if (path === 'unnest' || path === 'staging') {
-        const out = await (path === 'unnest' ? viaUnnest : viaStaging)(client, rows, wantRows);
+      if (path === 'unnest') {
+        const out = await viaUnnest(client, fresh, wantRows);
+        return typeof out === 'number'
+          ? result(out, undefined)
+          : result(out.length, toNewRows(out, accountOf));
+      }
+      const data = copyData(fresh);
+      if (path === 'staging') {
+        const out = await viaStaging(client, data, wantRows);
         return typeof out === 'number'
           ? result(out, undefined)
           : result(out.length, toNewRows(out, accountOf));
       }
       if (path === 'copy') {
-        await copyInto(client, 'readings', rows);
+        await copyInto(client, 'readings', data);
         return result(n, wantRows ? rowsAsNew(fresh) : undefined);
       }
       await client.query('SAVEPOINT copy_readings');
       try {
-        await copyInto(client, 'readings', rows);
+        await copyInto(client, 'readings', data);
         await client.query('RELEASE SAVEPOINT copy_readings');
         return result(n, wantRows ? rowsAsNew(fresh) : undefined);
       } catch (err) {
         if (pgCode(err) !== UNIQUE_VIOLATION) throw err;
         await client.query('ROLLBACK TO SAVEPOINT copy_readings');
       }
-      const out = await viaStaging(client, rows, wantRows);
+      const out = await viaStaging(client, data, wantRows);
       return typeof out === 'number'
         ? result(out, undefined, true)
         : result(out.length, toNewRows(out, accountOf), true);

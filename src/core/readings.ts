@@ -25,7 +25,31 @@ export type ValidationResult =
 
 // ISO-8601 date-time with an explicit offset (Z or ±hh:mm / ±hhmm).
 const TS_RE =
-  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|z|[+-](\d{2})(?::?(\d{2}))?)$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+const TS_FORMAT = 'ts must be an ISO-8601 timestamp with an offset, e.g. 2015-04-21T23:15:00+00:00';
+
+/**
+ * Why a timestamp cannot be stored, or undefined. Beyond the format, the date
+ * must exist and the offset be within ±15:59: JavaScript's Date.parse accepts
+ * 2015-02-30 and +16:00, PostgreSQL refuses both, and a reading accepted here
+ * must be one the consumer can store.
+ */
+export function timestampProblem(ts: string): string | undefined {
+  const m = TS_RE.exec(ts);
+  if (m === null || Number.isNaN(Date.parse(ts))) return TS_FORMAT;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  if (year < 1 || day < 1 || day > days || Number(m[7] ?? 0) > 15 || Number(m[8] ?? 0) > 59) {
+    return `ts ${ts} is not a real date and time (day of month, year 0001+, offset within ±15:59)`;
+  }
+  return undefined;
+}
+
+export const isValidTimestamp = (ts: string): boolean => timestampProblem(ts) === undefined;
 
 // param and sqn are PostgreSQL integers; a reading outside them could never be stored.
 const INT32_MIN = -2_147_483_648;
@@ -64,10 +88,8 @@ export function readingProblem(r: unknown): string | undefined {
     if (!isInt32(r.sqn)) return `sqn ${r.sqn} is out of range (32-bit integer)`;
   }
   const ts = r.ts;
-  if (typeof ts !== 'string' || !TS_RE.test(ts) || Number.isNaN(Date.parse(ts))) {
-    return 'ts must be an ISO-8601 timestamp with an offset, e.g. 2015-04-21T23:15:00+00:00';
-  }
-  return undefined;
+  if (typeof ts !== 'string') return TS_FORMAT;
+  return timestampProblem(ts);
 }
 
 /**

@@ -8,7 +8,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { validateReadings } from '../core/readings.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import type { GatewayCache } from '../adapters/redis/gateway-cache.js';
 import type { GatewayStatsStore } from '../adapters/redis/gateway-stats.js';
@@ -29,7 +28,7 @@ export interface Readiness {
 }
 
 export interface FrontendDeps {
-  config: Pick<Config, 'bodyLimit' | 'maxQueueDepth' | 'adminToken'>;
+  config: Pick<Config, 'bodyLimit' | 'chunkReadings' | 'maxQueueDepth' | 'adminToken'>;
   logger: Logger;
   tokens: TokenChecker;
   rateLimiter: RateLimiter;
@@ -55,10 +54,6 @@ export function redactTokenInUrl(url: unknown): unknown {
   return typeof url === 'string' ? url.replace(/(x-dexcell-source-token=)[^&#]*/gi, '$1***') : url;
 }
 
-function countOf(value: unknown): number {
-  return Array.isArray(value) ? value.length : 1;
-}
-
 export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
   const { config, logger, metrics } = deps;
   const app = Fastify({
@@ -74,7 +69,7 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
     app,
     logger.child({}, { redact: { paths: ['url'], censor: (v: unknown) => redactTokenInUrl(v) } }),
   );
-  installReadingsParser(app, config.bodyLimit);
+  installReadingsParser(app, config);
   app.decorateRequest('gateway', undefined);
   app.decorateRequest('receivedAt', undefined);
 
@@ -134,10 +129,10 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
       const gw = req.gateway!;
       const body = req.body;
       if (!isReadingsBody(body)) throw new IngestError('VALIDATION', 'a JSON body is required');
-      const checked = validateReadings(body.value);
+      const checked = body.checked;
       if (!checked.ok) {
         const { index, reason } = checked;
-        metrics.readingsRejected.inc({ reason: 'invalid' }, countOf(body.value));
+        metrics.readingsRejected.inc({ reason: 'invalid' }, checked.readings);
         throw new IngestError('VALIDATION', `reading ${index}: ${reason}`, {
           details: { index, reason },
         });
@@ -150,16 +145,14 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
           published = await deps.publisher.publish({
             sourceKey: gw.sourceKey,
             account: gw.account,
-            raw: body.raw,
-            readings: checked.readings,
-            valueCount: checked.valueCount,
+            chunks: checked.chunks,
             receivedAt,
           });
         } catch (err) {
-          metrics.readingsRejected.inc({ reason: 'unavailable' }, checked.readings.length);
+          metrics.readingsRejected.inc({ reason: 'unavailable' }, checked.readings);
           throw err;
         }
-        const n = checked.readings.length;
+        const n = checked.readings;
         metrics.readingsAccepted.inc(n);
         metrics.messagesPublished.inc(published.messages.length);
         // Durable already: a stats failure is logged and counted, never a 503.

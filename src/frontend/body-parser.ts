@@ -1,18 +1,34 @@
 /**
  * The readings body: kept as the raw Buffer (it becomes the message body as is),
  * gunzipped when Content-Encoding says gzip (the limit applies to the decoded
- * size too), parsed once.
+ * size too), checked once (core/readings-body: a byte scan, JSON.parse only
+ * when the scan cannot vouch for it).
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { IngestError, errorMessage } from '../core/errors.js';
+import {
+  checkReadingsBody,
+  chunkReadings,
+  type BodyCheck,
+  type BodyChunk,
+} from '../core/readings-body.js';
 
 const gunzipAsync = promisify(gunzip);
 
+/** A valid body, cut into the messages it is published as. */
+export interface AcceptedReadings {
+  ok: true;
+  readings: number;
+  values: number;
+  chunks: BodyChunk[];
+}
+
 export interface ReadingsBody {
   raw: Buffer;
-  value: unknown;
+  /** Valid, or the first bad reading (malformed JSON is refused by the parser). */
+  checked: AcceptedReadings | Extract<BodyCheck, { kind: 'invalid' }>;
 }
 
 export function isReadingsBody(x: unknown): x is ReadingsBody {
@@ -39,7 +55,11 @@ async function decode(req: FastifyRequest, body: Buffer, limit: number): Promise
 }
 
 /** Only JSON is accepted: every other content type gets 415 from fastify. */
-export function installReadingsParser(app: FastifyInstance, bodyLimit: number): void {
+export function installReadingsParser(
+  app: FastifyInstance,
+  limits: { bodyLimit: number; chunkReadings: number },
+): void {
+  const { bodyLimit } = limits;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
@@ -47,13 +67,28 @@ export function installReadingsParser(app: FastifyInstance, bodyLimit: number): 
     (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
       decode(req, body, bodyLimit).then(
         (raw) => {
-          let value: unknown;
+          let body: ReadingsBody;
           try {
-            value = JSON.parse(raw.toString('utf8'));
+            // Transient layout: the chunks are cut right here, before any other body is checked.
+            const checked = checkReadingsBody(raw, { transient: true });
+            if (!checked.ok && checked.kind === 'malformed') {
+              return done(new IngestError('VALIDATION', `malformed JSON: ${checked.reason}`));
+            }
+            body = {
+              raw,
+              checked: checked.ok
+                ? {
+                    ok: true,
+                    readings: checked.readings,
+                    values: checked.values,
+                    chunks: chunkReadings(checked, limits.chunkReadings),
+                  }
+                : checked,
+            };
           } catch (err) {
-            return done(new IngestError('VALIDATION', `malformed JSON: ${errorMessage(err)}`));
+            return done(err instanceof Error ? err : new Error(String(err)));
           }
-          done(null, { raw, value } satisfies ReadingsBody);
+          done(null, body);
         },
         (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
       );

@@ -6,17 +6,15 @@
 import type { Config } from '../core/config.js';
 import { IngestError } from '../core/errors.js';
 import { readingsMessageOptions } from '../core/message.js';
-import type { Reading } from '../core/readings.js';
+import type { BodyChunk } from '../core/readings-body.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import type { AccountQueues } from './account-queues.js';
 
 export interface AcceptedBatch {
   sourceKey: string;
   account: string;
-  /** The request body as received (after gunzip), already validated. */
-  raw: Buffer;
-  readings: Reading[];
-  valueCount: number;
+  /** The validated request body, as the messages to publish (one, or chunks). */
+  chunks: BodyChunk[];
   receivedAt: number;
 }
 
@@ -30,14 +28,8 @@ export interface ReadingsPublisher {
   publish(batch: AcceptedBatch): Promise<{ queue: string; messages: PublishedMessage[] }>;
 }
 
-function valuesOf(readings: readonly Reading[]): number {
-  let n = 0;
-  for (const r of readings) n += r.values.length;
-  return n;
-}
-
 export function createReadingsPublisher(deps: {
-  config: Pick<Config, 'chunkReadings' | 'publishTimeout'>;
+  config: Pick<Config, 'publishTimeout'>;
   publisher: ConfirmPublisher;
   queues: AccountQueues;
   /** Confirm latency of each message, seconds; and failures by reason. */
@@ -49,32 +41,17 @@ export function createReadingsPublisher(deps: {
   return {
     async publish(batch) {
       const queue = await queues.ensure(batch.account);
-      const n = batch.readings.length;
-      const size = config.chunkReadings > 0 ? config.chunkReadings : n;
-      const parts: Array<{ body: Buffer; readings: number; values: number; chunk?: string }> = [];
-      if (n <= size) {
-        parts.push({ body: batch.raw, readings: n, values: batch.valueCount });
-      } else {
-        const total = Math.ceil(n / size);
-        for (let i = 0; i < total; i++) {
-          const slice = batch.readings.slice(i * size, (i + 1) * size);
-          parts.push({
-            body: Buffer.from(JSON.stringify(slice)),
-            readings: slice.length,
-            values: valuesOf(slice),
-            chunk: `${i + 1}/${total}`,
-          });
-        }
-      }
+      const parts = batch.chunks;
+      const total = parts.length;
       const messages = await Promise.all(
-        parts.map(async (part) => {
+        parts.map(async (part, i) => {
           const options = readingsMessageOptions(part.body, {
             sourceKey: batch.sourceKey,
             account: batch.account,
             receivedAt: batch.receivedAt,
             readingCount: part.readings,
             valueCount: part.values,
-            ...(part.chunk ? { chunk: part.chunk } : {}),
+            ...(total > 1 ? { chunk: `${i + 1}/${total}` } : {}),
           });
           const started = process.hrtime.bigint();
           try {

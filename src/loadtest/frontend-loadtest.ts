@@ -196,6 +196,8 @@ export async function runFrontendLoadtest(opts: FrontendLoadOptions): Promise<Fr
         queue: checkQueue(before.messages, after.messages, ok, perRequest, after.consumers),
         baseline: frontendBaseline(size),
       };
+      // Counted: empty the queue so the raw run meets the broker as the frontend run did.
+      if (target.started) await purge(conn, target.queue);
       if (!opts.skipRaw) {
         progress(`${size} readings/request: raw broker ceiling`);
         entry.raw = await measureRawPublish({
@@ -215,8 +217,6 @@ export async function runFrontendLoadtest(opts: FrontendLoadOptions): Promise<Fr
         await purge(conn, rawQueue);
       }
       results.push(entry);
-      // Keep the broker light between sizes; the check above already counted.
-      if (target.started) await purge(conn, target.queue);
     }
   } finally {
     const ch = await conn.createChannel().catch(() => undefined);

@@ -6,6 +6,8 @@
  */
 import type pg from 'pg';
 import { inTransaction } from '../adapters/postgres/pool.js';
+import { checkReadingsBody } from '../core/readings-body.js';
+import type { Reading } from '../core/readings.js';
 import { makeReadings } from './readings-generator.js';
 import {
   createReadingsStore,
@@ -22,26 +24,36 @@ export interface CeilingResult {
   rowsPerSec: number;
 }
 
+/** A store message of these readings, its body checked as the consumer checks one. */
+function storeMessage(readings: Reading[], messageId: string, sourceKey: string): StoreMessage {
+  const body = checkReadingsBody(Buffer.from(JSON.stringify(readings)));
+  if (!body.ok) throw new Error(`generated readings are invalid: ${body.reason}`);
+  return {
+    messageId,
+    sourceKey,
+    account: 'BENCH',
+    body,
+    receivedAt: Date.now(),
+    valueCount: body.values,
+  };
+}
+
+/** Readings of `count` messages of `readingsPerMessage` readings (2 values each), all distinct. */
+function makeMessageReadings(count: number, readingsPerMessage: number, run: string): Reading[][] {
+  return Array.from({ length: count }, (_, m) =>
+    makeReadings(readingsPerMessage, { device: (i) => `${run}-${m}-${i % 250}` }),
+  );
+}
+
 /** Messages of `readingsPerMessage` readings (2 values each), all distinct, tagged by `run`. */
 export function makeStoreMessages(
   count: number,
   readingsPerMessage: number,
   run: string,
 ): StoreMessage[] {
-  const out: StoreMessage[] = [];
-  const receivedAt = Date.now();
-  for (let m = 0; m < count; m++) {
-    const readings = makeReadings(readingsPerMessage, { device: (i) => `${run}-${m}-${i % 250}` });
-    out.push({
-      messageId: `${run}-${m}`,
-      sourceKey: `BC:6A:29:${run}`,
-      account: 'BENCH',
-      readings,
-      receivedAt,
-      valueCount: readingsPerMessage * 2,
-    });
-  }
-  return out;
+  return makeMessageReadings(count, readingsPerMessage, run).map((readings, m) =>
+    storeMessage(readings, `${run}-${m}`, `BC:6A:29:${run}`),
+  );
 }
 
 async function storeAll(
@@ -107,19 +119,23 @@ export async function measureWriteCeiling(
   };
   for (const path of opts.paths) {
     const run = `${path}${Date.now().toString(36)}`;
-    const msgs = makeStoreMessages(count, rpm, run);
+    const readings = makeMessageReadings(count, rpm, run);
+    const sourceKey = `BC:6A:29:${run}`;
+    const msgs = readings.map((r, m) => storeMessage(r, `${run}-${m}`, sourceKey));
     const rows = count * rpm * 2;
     add(path, 'fresh', rows, await storeAll(pool, path, msgs, perTx, conc));
     if (!opts.duplicates || path === 'copy') continue;
     // Redelivery / same batch resent: identical messages again.
     add(path, 'replay-same', rows, await storeAll(pool, path, msgs, perTx, conc));
     // Overlapping resend: same readings under new message ids, plus as many new ones.
-    const fresh = makeStoreMessages(count, rpm, `${run}x`);
-    const overlap = msgs.map((m, i) => ({
-      ...m,
-      messageId: `${m.messageId}-again`,
-      readings: [...m.readings.slice(0, rpm / 2), ...fresh[i]!.readings.slice(0, rpm / 2)],
-    }));
+    const fresh = makeMessageReadings(count, rpm, `${run}x`);
+    const overlap = readings.map((r, m) =>
+      storeMessage(
+        [...r.slice(0, rpm / 2), ...fresh[m]!.slice(0, rpm / 2)],
+        `${run}-${m}-again`,
+        sourceKey,
+      ),
+    );
     add(path, 'overlap', rows, await storeAll(pool, path, overlap, perTx, conc));
   }
   return out;

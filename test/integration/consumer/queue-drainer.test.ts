@@ -133,7 +133,10 @@ describe('drainQueue', () => {
   it('a message PostgreSQL refuses is dead-lettered alone; the rest of its batch is stored', async () => {
     const q = env.queueName('D3');
     await assertAccountQueue(broker.ch, q, env.config.queueType);
-    // February 30th passes JavaScript's date parser but not PostgreSQL's.
+    // A constraint stands in for anything PostgreSQL refuses that validation let through.
+    await env.pool.query(
+      "ALTER TABLE readings ADD CONSTRAINT test_refused CHECK (device <> 'refused')",
+    );
     publishReadings(
       broker.ch,
       q,
@@ -146,7 +149,7 @@ describe('drainQueue', () => {
       q,
       'GW:3',
       'D3',
-      JSON.stringify(reading('2', '2015-02-30T00:00:00Z', [[1, 1]])),
+      JSON.stringify(reading('refused', '2015-04-21T00:00:00Z', [[1, 1]])),
     );
     publishReadings(
       broker.ch,
@@ -156,7 +159,9 @@ describe('drainQueue', () => {
       JSON.stringify(reading('3', '2015-04-21T00:00:00Z', [[1, 1]])),
     );
     await settle();
-    const res = await drain('D3');
+    const res = await drain('D3').finally(() =>
+      env.pool.query('ALTER TABLE readings DROP CONSTRAINT test_refused'),
+    );
     expect(res.messages).toBe(3);
     expect(await rows('GW:3')).toBe(2);
     const dead = await broker.ch.get(deadQueue, { noAck: true });
