@@ -29,6 +29,13 @@ export interface ConsumerLoopOptions {
   renewEveryMs: number;
   /** Wait after "nothing to hand out" (doubles up to 8x while idle). */
   idlePollMs: number;
+  /**
+   * Pause after two leases in a row found empty (doubles up to 16x): the
+   * dispatcher hands out known-empty queues when nothing else is idle, and a
+   * worker cycling through them would keep the broker and the registry busy
+   * for nothing. 0 never pauses.
+   */
+  emptyPauseMs: number;
 }
 
 export interface ConsumerLoop {
@@ -59,6 +66,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     let held: { grant: NextGrant; empty: boolean } | undefined;
     let failures = 0;
     let idle = 0;
+    let emptyStreak = 0;
     const emptySeen = new Set<string>();
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
@@ -118,6 +126,17 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       }
       held = lost ? undefined : { grant, empty: result?.empty ?? false };
       if (!result) await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
+      else if (result.messages > 0) emptyStreak = 0;
+      else if (result.empty) emptyStreak += 1;
+      if (emptyStreak >= 2 && opts.emptyPauseMs > 0 && !opts.once && held) {
+        // Give the queue back first: a message arriving meanwhile must not wait for us.
+        const h = held;
+        held = undefined;
+        await deps.dispatcher
+          .release(h.grant.queue, { lease: h.grant.lease, empty: h.empty })
+          .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'release failed'));
+        await sleep(opts.emptyPauseMs * 2 ** Math.min(emptyStreak - 2, 4), stopping.signal);
+      }
       if (opts.once && result) {
         if (result.messages > 0) emptySeen.clear();
         else if (emptySeen.has(grant.queue)) break;

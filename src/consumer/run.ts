@@ -171,6 +171,7 @@ export async function runConsumer(
       once: opts.once,
       renewEveryMs: Math.max(500, Math.floor(config.leaseTimeout / 3)),
       idlePollMs: 250,
+      emptyPauseMs: 20,
     },
   );
   // Registered last so it runs first: stop draining and release before connections close.
