@@ -3,7 +3,9 @@
  * (own database, Redis prefix, queue prefix; dropped at the end). Frontend,
  * dispatcher, maintainer and consumers run in this process; readings go in
  * through HTTP and the run waits until every accepted value is a row. The raw
- * ceiling of the consumer's write path is measured in the same sandbox first.
+ * ceiling of the consumer's write path is measured in the same sandbox before
+ * and after the run (this machine's speed drifts by half within minutes; the
+ * mean of the two is what the run is compared with).
  */
 import { randomBytes } from 'node:crypto';
 import { accountQueueName, type Config } from '../core/config.js';
@@ -81,8 +83,12 @@ export interface PipelineReport {
     othersLagMs: LatencySummary;
     floodSeconds: number;
   };
-  ceiling: CeilingResult | undefined;
+  /** The write-path ceiling, before and after the run, and their mean. */
+  ceiling: { rowsPerSec: number; before: CeilingResult; after: CeilingResult } | undefined;
   ratioOfCeiling: number | undefined;
+  /** Values/s while the pipeline ran full (from 10% to 90% of the rows committed). */
+  sustainedValuesPerSec: number | undefined;
+  sustainedRatioOfCeiling: number | undefined;
   timedOut: boolean;
 }
 
@@ -93,7 +99,10 @@ class LagCollector {
   lastCommit = 0;
   transactions = 0;
   storeMs = 0;
+  /** Rows inserted by each commit, with its time. */
+  commits: Array<{ at: number; inserted: number }> = [];
   add(e: StoredEvent): void {
+    this.commits.push({ at: e.committedAt, inserted: e.inserted });
     this.transactions += 1;
     this.storeMs += e.storeMs;
     this.inserted += e.inserted;
@@ -104,6 +113,21 @@ class LagCollector {
       list.push(e.committedAt - r.receivedAt);
       this.samples.set(r.account, list);
     }
+  }
+  /** Rows/s between the commits that crossed `from` and `to` of `total` rows. */
+  sustained(total: number, from = 0.1, to = 0.9): number | undefined {
+    const commits = [...this.commits].sort((a, b) => a.at - b.at);
+    let sum = 0;
+    let start: { at: number; rows: number } | undefined;
+    for (const c of commits) {
+      sum += c.inserted;
+      if (!start && sum >= total * from) start = { at: c.at, rows: sum };
+      else if (start && sum >= total * to) {
+        const ms = c.at - start.at;
+        return ms > 0 ? Math.round(((sum - start.rows) * 1000) / ms) : undefined;
+      }
+    }
+    return undefined;
   }
   lag(filter: (account: string) => boolean): LatencySummary {
     let all: number[] = [];
@@ -133,23 +157,29 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
   lifecycle.defer('sandbox', () => sandbox.cleanup());
   const cfg = sandbox.config;
   try {
-    const pool = createPgPool(cfg.pgUrl, { max: 4, application: 'ingest-loadtest' });
+    const pool = createPgPool(cfg.pgUrl, {
+      max: Math.max(4, opts.writers + 1),
+      application: 'ingest-loadtest',
+    });
     lifecycle.defer('pool', () => pool.end());
 
-    let ceiling: CeilingResult | undefined;
-    if (opts.ceilingRows > 0) {
-      progress(`measuring the write-path ceiling (${opts.ceilingRows} values, copy-ledger)`);
+    const measureCeiling = async (when: string): Promise<CeilingResult | undefined> => {
+      if (opts.ceilingRows <= 0) return undefined;
+      progress(`write-path ceiling ${when} the run (${opts.ceilingRows} values, copy-ledger)`);
       const perTx = Math.max(1, Math.round(20_000 / (opts.readingsPerRequest * 2)));
-      [ceiling] = await measureWriteCeiling(pool, {
+      const [c] = await measureWriteCeiling(pool, {
         paths: ['copy-ledger'],
         rows: opts.ceilingRows,
         readingsPerMessage: opts.readingsPerRequest,
         perTx,
-        concurrency: Math.min(opts.consumers, 4),
+        // As many transactions at once as the consumers' writers run.
+        concurrency: opts.writers,
       });
       await pool.query('TRUNCATE readings, consumed_messages');
-      progress(`ceiling: ${ceiling!.rowsPerSec} values/s`);
-    }
+      progress(`ceiling ${when}: ${c!.rowsPerSec} values/s`);
+      return c;
+    };
+    const ceilingBefore = await measureCeiling('before');
 
     progress(`provisioning ${opts.accounts} accounts${opts.flood ? ' + 1 flooding' : ''}`);
     const prov = createProvisioning({ pool, config: cfg });
@@ -273,6 +303,17 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     const stored = count.rows[0]!.n;
     const seconds = (end - t0) / 1000;
     const valuesPerSec = Math.round(stored / seconds);
+    const sustained = lag.sustained(acceptedValues);
+    // The components are idle now; measure the ceiling again in the emptied tables.
+    const ceilingAfter = ceilingBefore ? await measureCeiling('after') : undefined;
+    const ceiling =
+      ceilingBefore && ceilingAfter
+        ? {
+            rowsPerSec: Math.round((ceilingBefore.rowsPerSec + ceilingAfter.rowsPerSec) / 2),
+            before: ceilingBefore,
+            after: ceilingAfter,
+          }
+        : undefined;
     const floodAccount = opts.flood?.account;
     const report: PipelineReport = {
       machine: {
@@ -315,6 +356,9 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       },
       ceiling,
       ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,
+      sustainedValuesPerSec: sustained,
+      sustainedRatioOfCeiling:
+        ceiling && sustained !== undefined ? round(sustained / ceiling.rowsPerSec, 2) : undefined,
       timedOut: stop.signal.aborted,
     };
     if (opts.flood && floodAccount && floodFed) {

@@ -57,9 +57,13 @@ export function renderPipelineReport(r: PipelineReport): string {
     `  writes:      ${r.transactions.count} transactions, ${r.transactions.meanValues} values and ${r.transactions.meanMs} ms each on average (group commit across queues)`,
     `  lag:         p50 ${r.lagMs.p50} ms   p99 ${r.lagMs.p99} ms   max ${r.lagMs.max} ms (receipt -> commit, ${r.lagMs.count} messages)`,
   ];
+  if (r.sustainedValuesPerSec !== undefined)
+    lines.push(
+      `  sustained:   ${r.sustainedValuesPerSec} values/s while running full (10% -> 90% of the rows committed)${r.sustainedRatioOfCeiling !== undefined ? ` -> ratio ${r.sustainedRatioOfCeiling}` : ''}`,
+    );
   if (r.ceiling)
     lines.push(
-      `  ceiling:     ${r.ceiling.rowsPerSec} values/s (copy-ledger straight into PostgreSQL, same sandbox) -> ratio ${r.ratioOfCeiling}`,
+      `  ceiling:     ${r.ceiling.rowsPerSec} values/s, mean of ${r.ceiling.before.rowsPerSec} before and ${r.ceiling.after.rowsPerSec} after the run (copy-ledger straight into PostgreSQL, same sandbox, ${r.settings.writers} at once) -> ratio ${r.ratioOfCeiling}`,
     );
   if (r.flood)
     lines.push(

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipelineLoadtest } from '../../../src/loadtest/pipeline-loadtest.js';
+import { pipelineVerdicts } from '../../../src/loadtest/pipeline-report.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+
+// A small pipeline run through the real servers: what counts here is that every
+// accepted value is exactly one row and the report is whole, not the speed.
+describe('ingest loadtest pipeline (real servers)', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await createTestEnv();
+  });
+  afterAll(async () => env.cleanup());
+
+  it('stores every accepted value exactly once and measures the ceiling before and after', async () => {
+    const before = await env.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ingest_pipeline_%'",
+    );
+    const report = await runPipelineLoadtest({
+      config: env.config,
+      logger: silentLogger(),
+      readings: 3_000,
+      accounts: 6,
+      readingsPerRequest: 100,
+      connections: 3,
+      consumers: 3,
+      batch: 500,
+      prefetch: 200,
+      writers: 2,
+      tricklePauseMs: 50,
+      timeoutMs: 60_000,
+      ceilingRows: 4_000,
+    });
+    expect(report.accepted).toMatchObject({ requests: 30, readings: 3_000, values: 6_000 });
+    expect(report).toMatchObject({ stored: 6_000, duplicates: 0, missing: 0, timedOut: false });
+    expect(report.ceiling?.before.rowsPerSec).toBeGreaterThan(0);
+    expect(report.ceiling?.after.rowsPerSec).toBeGreaterThan(0);
+    expect(report.ceiling?.rowsPerSec).toBe(
+      Math.round((report.ceiling!.before.rowsPerSec + report.ceiling!.after.rowsPerSec) / 2),
+    );
+    expect(report.lagMs.count).toBe(30);
+    expect(pipelineVerdicts(report)[0]).toMatchObject({ name: 'exactly once', ok: true });
+    // The sandbox is dropped afterwards.
+    const after = await env.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ingest_pipeline_%'",
+    );
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+  }, 120_000);
+});
