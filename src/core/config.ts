@@ -244,6 +244,14 @@ export const SETTINGS = {
     default: '24h',
     description: 'a deleted account queue that still holds messages is removed after this',
   },
+  ledgerRetention: {
+    env: 'INGEST_LEDGER_RETENTION',
+    flag: 'ledger-retention',
+    kind: 'duration',
+    default: '7d',
+    description:
+      'the maintainer forgets consumed message ids older than this (0: keep them); older replays are still deduplicated row by row',
+  },
   consumerConcurrency: {
     env: 'INGEST_CONSUMER_CONCURRENCY',
     flag: 'concurrency',

@@ -6,6 +6,8 @@
  *  3. expired leases back to idle
  *  4. deleted queues removed from RabbitMQ when empty (or after the grace period), then from the registry
  *  5. heartbeat (only after fresh counts: it tells the dispatcher the counts can be trusted)
+ *  6. consumed-message ledger entries past the retention are forgotten (the readings'
+ *     primary key still makes an older replay a no-op, row by row)
  */
 import { accountQueueName, type Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
@@ -13,10 +15,10 @@ import { backoffDelay } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { QueueCount, QueueEntry, QueueRegistry } from '../registry/registry.js';
 import type { MaintainerMetrics } from './metrics.js';
-import type { AccountSource, HeartbeatWriter, QueueBroker } from './ports.js';
+import type { AccountSource, HeartbeatWriter, LedgerPruner, QueueBroker } from './ports.js';
 import type { ManagementApi, ManagementQueue } from './rabbitmq-management.js';
 
-export type StepName = 'accounts' | 'counts' | 'leases' | 'deletions' | 'heartbeat';
+export type StepName = 'accounts' | 'counts' | 'leases' | 'deletions' | 'heartbeat' | 'ledger';
 
 export interface PassReport {
   startedAt: string;
@@ -37,19 +39,27 @@ export interface PassReport {
     forced: Array<{ id: string; leftover: number }>;
   };
   heartbeat: { written: boolean };
+  ledger: { pruned: number };
   errors: Array<{ step: StepName; error: string }>;
 }
 
 export interface MaintainerDeps {
   config: Pick<
     Config,
-    'queuePrefix' | 'leaseTimeout' | 'deleteGrace' | 'maintainInterval' | 'managementUrl'
+    | 'queuePrefix'
+    | 'leaseTimeout'
+    | 'deleteGrace'
+    | 'maintainInterval'
+    | 'managementUrl'
+    | 'ledgerRetention'
   >;
   logger: Logger;
   registry: QueueRegistry;
   accounts: AccountSource;
   broker: QueueBroker;
   heartbeat: HeartbeatWriter;
+  /** Absent: the ledger is left alone (step 6 skipped). */
+  ledger?: LedgerPruner;
   /** Absent or unreachable: counts come from checkQueue. */
   management?: ManagementApi;
   metrics?: MaintainerMetrics;
@@ -75,6 +85,7 @@ function emptyReport(now: number): PassReport {
     leases: { expired: [] },
     deletions: { removed: [], waiting: [], forced: [] },
     heartbeat: { written: false },
+    ledger: { pruned: 0 },
     errors: [],
   };
 }
@@ -262,6 +273,14 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
       });
     } else {
       log.warn('step 5: heartbeat withheld (counts are not fresh)');
+    }
+    const ledger = deps.ledger;
+    if (ledger && config.ledgerRetention > 0) {
+      await step('ledger', async () => {
+        report.ledger.pruned = await ledger.prune(config.ledgerRetention);
+        if (report.ledger.pruned > 0)
+          log.info({ pruned: report.ledger.pruned }, 'step 6: ledger entries past retention');
+      });
     }
     report.ok = report.errors.length === 0;
     report.durationMs = now() - started;

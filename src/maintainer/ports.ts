@@ -28,6 +28,35 @@ export interface HeartbeatWriter {
   write(): Promise<void>;
 }
 
+export interface LedgerPruner {
+  /** Forget consumed message ids stored more than `olderThanMs` ago; returns how many. */
+  prune(olderThanMs: number): Promise<number>;
+}
+
+const PRUNE_BATCH = 10_000;
+const PRUNE_BATCHES_PER_PASS = 10;
+
+/** Deletes in batches (short locks, bounded work per pass); the rest goes next pass. */
+export function createLedgerPruner(pool: pg.Pool): LedgerPruner {
+  return {
+    async prune(olderThanMs) {
+      let total = 0;
+      for (let i = 0; i < PRUNE_BATCHES_PER_PASS; i++) {
+        const r = await pool.query(
+          `DELETE FROM consumed_messages WHERE message_id IN (
+             SELECT message_id FROM consumed_messages
+              WHERE stored_at < now() - $1 * interval '1 millisecond'
+              LIMIT $2)`,
+          [olderThanMs, PRUNE_BATCH],
+        );
+        total += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < PRUNE_BATCH) break;
+      }
+      return total;
+    },
+  };
+}
+
 export function createAccountSource(pool: pg.Pool): AccountSource {
   return {
     async listActive() {

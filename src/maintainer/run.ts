@@ -14,7 +14,12 @@ import { createRegistry } from '../registry/index.js';
 import type { QueueRegistry } from '../registry/registry.js';
 import { createMaintainer, type Maintainer } from './maintainer.js';
 import { createMaintainerMetrics } from './metrics.js';
-import { createAccountSource, createHeartbeatWriter, createQueueBroker } from './ports.js';
+import {
+  createAccountSource,
+  createHeartbeatWriter,
+  createLedgerPruner,
+  createQueueBroker,
+} from './ports.js';
 import { createManagementApi } from './rabbitmq-management.js';
 
 export async function createMaintainerFromConfig(deps: {
@@ -43,6 +48,7 @@ export async function createMaintainerFromConfig(deps: {
       logger,
       registry,
       accounts: createAccountSource(pool),
+      ledger: createLedgerPruner(pool),
       broker,
       heartbeat: createHeartbeatWriter(redis, config),
       management: config.managementUrl

@@ -15,6 +15,7 @@ function summary(r: PassReport): string[] {
     `leases:    ${r.leases.expired.length} expired${r.leases.expired.length ? ` (${r.leases.expired.join(' ')})` : ''}`,
     `deletions: ${r.deletions.removed.length} removed, ${r.deletions.waiting.length} waiting, ${r.deletions.forced.length} removed after grace with messages`,
     `heartbeat: ${r.heartbeat.written ? 'written' : 'NOT written'}`,
+    `ledger:    ${r.ledger.pruned} consumed message ids past retention forgotten`,
     `pass:      ${r.ok ? 'ok' : 'FAILED'} in ${r.durationMs} ms`,
   ];
   for (const w of r.deletions.waiting)
@@ -49,12 +50,15 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
   4. deleted queues are removed from RabbitMQ once empty (or after --delete-grace,
      logging the messages left) and then from the registry
   5. heartbeat in Redis (<redis-prefix>maintainer:heartbeat); the dispatcher
-     falls back to fifo when it is older than INGEST_HEARTBEAT_STALE`,
+     falls back to fifo when it is older than INGEST_HEARTBEAT_STALE
+  6. consumed message ids older than --ledger-retention are forgotten (a replay
+     older than that is still stored once: the readings' primary key drops it)`,
     );
   addSettings(cmd, [
     'maintainInterval',
     'leaseTimeout',
     'deleteGrace',
+    'ledgerRetention',
     'pgUrl',
     'registryUrl',
     'amqpUrl',

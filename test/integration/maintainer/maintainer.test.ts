@@ -195,7 +195,7 @@ describe('maintainer pass', () => {
     try {
       await m.runOnce();
       const text = await metricsRegistry.metrics();
-      for (const step of ['accounts', 'counts', 'leases', 'deletions', 'heartbeat'])
+      for (const step of ['accounts', 'counts', 'leases', 'deletions', 'heartbeat', 'ledger'])
         expect(text).toMatch(
           new RegExp(`ingest_maintainer_steps_total\\{step="${step}",result="ok"[^}]*\\} 1`),
         );
@@ -203,6 +203,48 @@ describe('maintainer pass', () => {
     } finally {
       await m.close();
     }
+  });
+
+  it('6: consumed message ids past the retention are forgotten, newer ones kept; 0 keeps all', async () => {
+    await env.pool.query(
+      `INSERT INTO consumed_messages (message_id, source_key, values_count, stored_at)
+       SELECT 'old-' || g, 'K', 2, now() - interval '8 days' FROM generate_series(1, 25000) g
+       UNION ALL SELECT 'new-' || g, 'K', 2, now() - interval '6 days' FROM generate_series(1, 10) g`,
+    );
+    const count = async (like: string) =>
+      (
+        await env.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM consumed_messages WHERE message_id LIKE $1',
+          [like],
+        )
+      ).rows[0]!.n;
+    const keep = await createMaintainerFromConfig({
+      config: env.with({ managementUrl: 'http://127.0.0.1:9', ledgerRetention: '0' }),
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      expect((await keep.runOnce()).ledger.pruned).toBe(0);
+    } finally {
+      await keep.close();
+    }
+    expect(await count('old-%')).toBe(25_000);
+    const m = await createMaintainerFromConfig({
+      config: env.config,
+      logger: silentLogger(),
+      registry,
+    });
+    try {
+      // Several batches in one pass.
+      const r = await m.runOnce();
+      expect(r.errors).toEqual([]);
+      expect(r.ledger.pruned).toBe(25_000);
+    } finally {
+      await m.close();
+    }
+    expect(await count('old-%')).toBe(0);
+    expect(await count('new-%')).toBe(10);
+    await env.pool.query('DELETE FROM consumed_messages');
   });
 
   it('start() runs passes on the interval until close()', async () => {

@@ -5,10 +5,11 @@
 import * as core from './001-core.js';
 import * as registry from './002-registry.js';
 import * as alerts from './003-alerts.js';
+import * as ledgerRetention from './004-ledger-retention.js';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, registry, alerts];
+export const MIGRATIONS: readonly Migration[] = [core, registry, alerts, ledgerRetention];
