@@ -6,6 +6,7 @@ export interface DispatcherMetrics {
   releases: Counter<'result'>;
   renewals: Counter<'result'>;
   expired: Counter;
+  hints: Counter;
   claimSeconds: Histogram;
   batchSize: Histogram;
   fallback: Gauge;
@@ -36,6 +37,11 @@ export function createDispatcherMetrics(registry: Registry): DispatcherMetrics {
     expired: new Counter({
       name: 'ingest_dispatcher_expired_leases_total',
       help: 'leases given back by the dispatcher sweep because they expired',
+      registers,
+    }),
+    hints: new Counter({
+      name: 'ingest_dispatcher_publish_hints_total',
+      help: 'publish hints applied (queues marked as having messages ahead of the maintainer counts)',
       registers,
     }),
     batchSize: new Histogram({

@@ -16,6 +16,8 @@ import type { QueueRegistry } from '../registry/registry.js';
 import { buildDispatcherApp } from './app.js';
 import { createDispatcher } from './dispatcher.js';
 import { createDispatcherMetrics } from './metrics.js';
+import { startHintPump } from './hint-pump.js';
+import { popHints } from '../adapters/redis/queue-hints.js';
 
 export interface DispatcherServer {
   url: string;
@@ -125,15 +127,23 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
         redis.disconnect();
       });
     const metricsRegistry = createMetricsRegistry('dispatcher');
+    const metrics = createDispatcherMetrics(metricsRegistry);
     const dispatcher = createDispatcher({
       config,
       logger,
       registry,
       readHeartbeat: () => readHeartbeat(redis, config),
-      metrics: createDispatcherMetrics(metricsRegistry),
+      metrics,
       cacheMs: deps.cacheMs,
       sweepMs: deps.sweepMs,
     });
+    const hints = startHintPump({
+      pop: (max) => popHints(redis, config.redisPrefix, max),
+      mark: (queues) => registry.markHasMessages(queues),
+      logger: logger.child({ component: 'dispatcher' }),
+      onHints: (n) => metrics.hints.inc(n),
+    });
+    lifecycle.defer('publish hints', () => hints.close());
     const app = buildDispatcherApp({
       dispatcher,
       logger,

@@ -155,13 +155,15 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
         const n = checked.readings;
         metrics.readingsAccepted.inc(n);
         metrics.messagesPublished.inc(published.messages.length);
-        // Durable already: a stats failure is logged and counted, never a 503.
+        // Durable already: a stats failure is logged and counted, never a 503 (a lost
+        // publish hint only delays the queue until the maintainer counts it).
         try {
           const at = new Date(receivedAt).toISOString();
           await deps.stats.record(
             gw.sourceKey,
             published.messages.map((m) => ({ at, ...m })),
             receivedAt,
+            gw.account,
           );
           statsFailing = false;
         } catch (err) {

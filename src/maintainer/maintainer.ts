@@ -90,6 +90,9 @@ function emptyReport(now: number): PassReport {
   };
 }
 
+/** How old the management API's queue figures may be (its statistics interval, with margin). */
+const MANAGEMENT_SAMPLE_AGE_MS = 10_000;
+
 export function createMaintainer(deps: MaintainerDeps): Maintainer {
   const { config, registry, broker, metrics } = deps;
   const log = deps.logger.child({ component: 'maintainer' });
@@ -151,6 +154,7 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
   }
 
   async function stepCounts(entries: QueueEntry[], report: PassReport): Promise<void> {
+    const started = now();
     const mgmt = await managementQueues();
     const counts: QueueCount[] = [];
     const missing: string[] = [];
@@ -175,7 +179,10 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
     // A live account's queue that vanished (deleted by hand, broker reset) is declared again.
     const relive = missing.filter((id) => entries.find((e) => e.id === id && !e.deleted));
     if (relive.length) await assertQueues(relive, report);
-    await registry.updateCounts(counts);
+    // A publish hint after counting began outlives a count of 0. The management API's
+    // figures are sampled (every 5 s by default), so they may be older than the call.
+    const countedSince = new Date(mgmt ? started - MANAGEMENT_SAMPLE_AGE_MS : started);
+    await registry.updateCounts(counts, { countedSince });
     report.counts = { source: mgmt ? 'management' : 'checkQueue', counted: counts.length, missing };
     metrics?.messages.set(counts.reduce((a, c) => a + c.ready + c.unacked, 0));
     log.info(

@@ -48,6 +48,7 @@ function fresh(id: string, now: Date): QueueDoc {
     ...NO_LEASE,
     lastDeliveredAt: null,
     countedAt: null,
+    hintedAt: null,
     updatedAt: now,
   };
 }
@@ -132,7 +133,8 @@ export async function createMongoRegistry(opts: {
           $set: {
             state: { $cond: [{ $eq: ['$state', 'busy'] }, 'idle', '$state'] },
             ...NO_LEASE,
-            hasMessages: o.empty !== true,
+            // Empty, unless a publish hint arrived during the lease (after the consumer's last look).
+            hasMessages: o.empty === true ? { $gte: ['$hintedAt', '$leasedAt'] } : true,
             updatedAt: new Date(),
           },
         },
@@ -225,26 +227,39 @@ export async function createMongoRegistry(opts: {
         );
       return { created, restored, deleted };
     },
-    async updateCounts(counts) {
+    async updateCounts(counts, o = {}) {
       if (counts.length === 0) return 0;
       const now = new Date();
+      // A publish hint since counting began (less a second for clock skew) outlives a count of 0.
+      const since = new Date((o.countedSince ?? now).getTime() - 1_000);
       const r = await queues.bulkWrite(
         counts.map((c) => ({
           updateOne: {
             filter: { _id: c.id },
-            update: {
-              $set: {
-                readyCount: c.ready,
-                unackedCount: c.unacked,
-                messageCount: c.ready + c.unacked,
-                hasMessages: c.ready > 0,
-                countedAt: now,
-                updatedAt: now,
+            update: [
+              {
+                $set: {
+                  readyCount: c.ready,
+                  unackedCount: c.unacked,
+                  messageCount: c.ready + c.unacked,
+                  hasMessages: c.ready > 0 ? true : { $gte: ['$hintedAt', since] },
+                  countedAt: now,
+                  updatedAt: now,
+                },
               },
-            },
+            ],
           },
         })),
         { ordered: false },
+      );
+      return r.matchedCount;
+    },
+    async markHasMessages(ids) {
+      if (ids.length === 0) return 0;
+      const now = new Date();
+      const r = await queues.updateMany(
+        { _id: { $in: [...ids] }, deleted: false },
+        { $set: { hasMessages: true, hintedAt: now, updatedAt: now } },
       );
       return r.matchedCount;
     },

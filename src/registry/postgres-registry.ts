@@ -41,6 +41,7 @@ function toEntry(r: sql.EntryRow): QueueEntry {
     leaseExpiresAt: r.lease_expires_at,
     lastDeliveredAt: r.last_delivered_at,
     countedAt: r.counted_at,
+    hintedAt: r.hinted_at,
     updatedAt: r.updated_at,
   };
 }
@@ -210,13 +211,19 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
         deleted: del.rows.map((x) => x.id),
       };
     },
-    async updateCounts(counts: readonly QueueCount[]) {
+    async updateCounts(counts: readonly QueueCount[], o = {}) {
       if (counts.length === 0) return 0;
       const r = await run(sql.UPDATE_COUNTS, [
         counts.map((c) => c.id),
         counts.map((c) => c.ready),
         counts.map((c) => c.unacked),
+        o.countedSince ?? new Date(),
       ]);
+      return r.rowCount ?? 0;
+    },
+    async markHasMessages(queues) {
+      if (queues.length === 0) return 0;
+      const r = await run(sql.MARK_HAS_MESSAGES, [queues]);
       return r.rowCount ?? 0;
     },
     async expireLeases(o = {}) {

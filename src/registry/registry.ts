@@ -23,6 +23,8 @@ export interface QueueEntry {
   leaseExpiresAt: Date | null;
   lastDeliveredAt: Date | null;
   countedAt: Date | null;
+  /** Last publish hint (a frontend reported messages published to it). */
+  hintedAt: Date | null;
   updatedAt: Date;
 }
 
@@ -96,7 +98,13 @@ export interface QueueRegistry {
   markDeleted(queues: readonly string[]): Promise<string[]>;
   /** Entries for these active accounts (created or un-deleted); every other entry flagged deleted. */
   upsertFromAccounts(activeIds: readonly string[]): Promise<AccountSync>;
-  updateCounts(counts: readonly QueueCount[]): Promise<number>;
+  /**
+   * The maintainer's counts. `countedSince`: when counting began; a publish hint after it
+   * keeps has_messages true whatever the count says.
+   */
+  updateCounts(counts: readonly QueueCount[], opts?: { countedSince?: Date }): Promise<number>;
+  /** Publish hints: these queues just received messages (has_messages, ahead of the counts). */
+  markHasMessages(queues: readonly string[]): Promise<number>;
   /** Busy/paused leases past their expiry (or older than maxAgeMs since the last claim/renew) are dropped. */
   expireLeases(opts?: { maxAgeMs?: number }): Promise<string[]>;
   list(): Promise<QueueEntry[]>;

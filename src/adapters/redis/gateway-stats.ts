@@ -7,8 +7,10 @@
  *       expires after four periods
  *   <prefix>last:<source_key>  list of the last 10 messages, newest first, JSON
  *       {at, readings, messageId, bytes}
+ * The same round trip carries the publish hint for the gateway's account (queue-hints.ts).
  */
 import type { Redis } from 'ioredis';
+import { addHint } from './queue-hints.js';
 
 export const PERIODS = ['hour', 'day', 'week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -75,10 +77,16 @@ export interface GatewayStats {
 export function createGatewayStats(redis: Redis, prefix: string) {
   return {
     /**
-     * One round trip (MULTI) per request: four counters with their expiry, and
-     * its messages (one, or one per chunk) on the last-messages list.
+     * One round trip (MULTI) per request: four counters with their expiry, its
+     * messages (one, or one per chunk) on the last-messages list, and, given the
+     * account, the publish hint for its queue.
      */
-    async record(sourceKey: string, msgs: readonly MessageRecord[], atMs: number): Promise<void> {
+    async record(
+      sourceKey: string,
+      msgs: readonly MessageRecord[],
+      atMs: number,
+      account?: string,
+    ): Promise<void> {
       if (msgs.length === 0) return;
       const readings = msgs.reduce((n, m) => n + m.readings, 0);
       const multi = redis.multi();
@@ -90,6 +98,7 @@ export function createGatewayStats(redis: Redis, prefix: string) {
       const list = lastMessagesKey(prefix, sourceKey);
       multi.lpush(list, ...msgs.map((m) => JSON.stringify(m)));
       multi.ltrim(list, 0, LAST_MESSAGES - 1);
+      if (account !== undefined) addHint(multi, prefix, account);
       const res = await multi.exec();
       for (const [err] of res ?? []) if (err) throw err;
     },

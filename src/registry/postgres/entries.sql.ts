@@ -31,5 +31,6 @@ export interface EntryRow {
   lease_expires_at: Date | null;
   last_delivered_at: Date | null;
   counted_at: Date | null;
+  hinted_at: Date | null;
   updated_at: Date;
 }

@@ -1,7 +1,8 @@
 import type { Statement } from './statement.js';
 
 /**
- * The maintainer's counts: $1 ids, $2 ready, $3 unacked. Bulk, so it must never wait on a row a
+ * The maintainer's counts: $1 ids, $2 ready, $3 unacked, $4 when counting began (a publish hint
+ * since then, less a second for clock skew, outlives a count of 0). Bulk, so it must never wait on a row a
  * claim holds (it would hold other rows meanwhile: the deadlock seen under load): rows locked
  * right now are skipped and counted on the next pass; the rest are locked in id order.
  */
@@ -16,7 +17,9 @@ export const UPDATE_COUNTS: Statement = {
          )
          UPDATE queue_registry q
             SET ready_count = u.ready, unacked_count = u.unacked,
-                message_count = u.ready + u.unacked, has_messages = u.ready > 0,
+                message_count = u.ready + u.unacked,
+                has_messages = u.ready > 0
+                  OR coalesce(q.hinted_at >= $4::timestamptz - interval '1 second', false),
                 counted_at = now(), updated_at = now()
            FROM lk JOIN u ON u.id = lk.id
           WHERE q.id = lk.id`,

@@ -7,6 +7,7 @@ import type { QueueRegistry } from '../../../src/registry/registry.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { isIngestError } from '../../../src/core/errors.js';
 import { writeHeartbeat } from '../../../src/maintainer/heartbeat.js';
+import { addHint, hintsKey } from '../../../src/adapters/redis/queue-hints.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 
 let env: TestEnv;
@@ -62,6 +63,27 @@ describe('POST /queue/next', () => {
     const none = await post('/queue/next', { consumer: 'c3' });
     expect(none.status).toBe(204);
     expect(await client.next({ consumer: 'c3' })).toBeNull();
+  });
+
+  it('applies publish hints from Redis to the registry within a fraction of a second', async () => {
+    await registry.updateCounts([
+      { id: 'D1', ready: 0, unacked: 0 },
+      { id: 'D2', ready: 0, unacked: 0 },
+    ]);
+    const multi = env.redis.multi();
+    addHint(multi, env.config.redisPrefix, 'D2');
+    await multi.exec();
+    const deadline = Date.now() + 3_000;
+    while (!(await registry.get('D2'))?.hasMessages && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await registry.get('D2')).toMatchObject({
+      hasMessages: true,
+      hintedAt: expect.any(Date),
+    });
+    expect((await registry.get('D1'))?.hasMessages).toBe(false);
+    expect(await env.redis.scard(hintsKey(env.config.redisPrefix))).toBe(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/ingest_dispatcher_publish_hints_total\S* 1/);
   });
 
   it('releases the queue it is handed back in the same call', async () => {

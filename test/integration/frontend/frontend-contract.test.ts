@@ -12,6 +12,7 @@ import { headersToMeta, readingsMessageId } from '../../../src/core/message.js';
 import type { ConfigOverrides } from '../../../src/core/config.js';
 import { pino } from 'pino';
 import { silentLogger } from '../../../src/core/logger.js';
+import { hintsKey } from '../../../src/adapters/redis/queue-hints.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import {
   depth,
@@ -75,6 +76,8 @@ describe('200: all valid, all confirmed', () => {
       readingCount: 3,
       valueCount: 6,
     });
+    // The publish hint for the dispatchers rides along with the gateway stats.
+    expect(await env.redis.sismember(hintsKey(env.config.redisPrefix), 'D0000591')).toBe(1);
   });
 
   it('takes the token from the header too, and a single reading object', async () => {

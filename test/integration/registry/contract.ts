@@ -100,6 +100,35 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect(await claimAll(r, 'messages-first', 3)).toEqual(['M2', 'M1', 'M3']);
     });
 
+    it('publish hints: hinted queues go first; a hint during a lease or after counting began outlives "empty"', async () => {
+      await reset(r, ['H1', 'H2', 'H3']);
+      const zero = (id: string) => ({ id, ready: 0, unacked: 0 });
+      await r.updateCounts([zero('H1'), zero('H2'), zero('H3')]);
+      expect(await r.markHasMessages(['H3', 'NOPE'])).toBe(1);
+      expect((await r.get('H3'))?.hintedAt).toBeInstanceOf(Date);
+      expect(await claimAll(r, 'messages-first', 1)).toEqual(['H3']);
+      // A hint while H1 is leased: the consumer may have looked before that message came.
+      const l1 = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      expect(l1.queue).toBe('H1');
+      await delay(5);
+      await r.markHasMessages(['H1']);
+      expect(await r.release('H1', l1.lease, { empty: true })).toBe('released');
+      expect((await r.get('H1'))?.hasMessages).toBe(true);
+      // No hint during the lease: "empty" holds.
+      const l2 = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      expect(l2.queue).toBe('H2');
+      expect(await r.release('H2', l2.lease, { empty: true })).toBe('released');
+      expect((await r.get('H2'))?.hasMessages).toBe(false);
+      // Counts that began before the hint (H1's) do not clear it; counts begun later do.
+      await r.updateCounts([zero('H1')], { countedSince: new Date(Date.now() - 5_000) });
+      expect((await r.get('H1'))?.hasMessages).toBe(true);
+      await r.updateCounts([zero('H1')], { countedSince: new Date(Date.now() + 5_000) });
+      expect((await r.get('H1'))?.hasMessages).toBe(false);
+      // Deleted queues take no hints.
+      await r.markDeleted(['H2']);
+      expect(await r.markHasMessages(['H2'])).toBe(0);
+    });
+
     it('a claimed queue is busy with consumer and lease until released', async () => {
       await reset(r, ['B1']);
       const l = (await r.claimNext({ consumer: 'worker-7', strategy: 'fifo', leaseMs: LEASE }))!;

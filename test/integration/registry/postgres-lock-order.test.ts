@@ -140,6 +140,8 @@ describe('PostgreSQL registry lock order', () => {
             );
             await maint.upsertFromAccounts(shuffled(QUEUES));
             await maint.expireLeases({ maxAgeMs: LEASE });
+            // What a dispatcher's publish-hint pump sends meanwhile.
+            await maint.markHasMessages(shuffled(QUEUES).slice(0, 20));
             maintainerPasses += 1;
           } catch (err) {
             errors.push(err instanceof Error ? err.message : String(err));

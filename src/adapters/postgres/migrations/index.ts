@@ -6,10 +6,17 @@ import * as core from './001-core.js';
 import * as registry from './002-registry.js';
 import * as alerts from './003-alerts.js';
 import * as ledgerRetention from './004-ledger-retention.js';
+import * as publishHints from './005-publish-hints.js';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [core, registry, alerts, ledgerRetention];
+export const MIGRATIONS: readonly Migration[] = [
+  core,
+  registry,
+  alerts,
+  ledgerRetention,
+  publishHints,
+];
