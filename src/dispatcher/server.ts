@@ -138,7 +138,10 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
       sweepMs: deps.sweepMs,
     });
     const hints = startHintPump({
-      pop: (max) => popHints(redis, config.redisPrefix, max),
+      // Not connected yet (or reconnecting): no hints this round rather than an error;
+      // the heartbeat read reports a Redis outage.
+      pop: (max) =>
+        redis.status === 'ready' ? popHints(redis, config.redisPrefix, max) : Promise.resolve([]),
       mark: (queues) => registry.markHasMessages(queues),
       logger: logger.child({ component: 'dispatcher' }),
       onHints: (n) => metrics.hints.inc(n),

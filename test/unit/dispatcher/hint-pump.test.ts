@@ -1,0 +1,55 @@
+/** The publish-hint pump's bookkeeping, with stand-ins for Redis and the registry (pure logic). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHintPump, type HintPump } from '../../../src/dispatcher/hint-pump.js';
+import { silentLogger } from '../../../src/core/logger.js';
+
+let pump: HintPump | undefined;
+afterEach(async () => {
+  await pump?.close();
+  pump = undefined;
+});
+
+describe('publish hint pump', () => {
+  it('hints taken while the registry is away are applied on the next pass, not lost', async () => {
+    const set = ['A', 'B'];
+    const marked: string[][] = [];
+    let registryUp = false;
+    pump = startHintPump({
+      pop: async (max) => set.splice(0, max),
+      mark: async (q) => {
+        if (!registryUp) throw new Error('registry down');
+        marked.push(q);
+        return q.length;
+      },
+      logger: silentLogger(),
+      intervalMs: 60_000,
+    });
+    await expect(pump.runOnce()).rejects.toThrow('registry down');
+    expect(set).toEqual([]); // taken from Redis...
+    registryUp = true;
+    expect(await pump.runOnce()).toBe(2); // ...and applied once the registry is back
+    expect(marked).toEqual([['A', 'B']]);
+    expect(await pump.runOnce()).toBe(0);
+  });
+
+  it('runs on its interval, at once again after a full batch, and stops at close()', async () => {
+    const set = Array.from({ length: 2_500 }, (_, i) => `Q${i}`);
+    const batches: number[] = [];
+    pump = startHintPump({
+      pop: async (max) => set.splice(0, max),
+      mark: async (q) => {
+        batches.push(q.length);
+        return q.length;
+      },
+      logger: silentLogger(),
+      intervalMs: 30,
+    });
+    const deadline = Date.now() + 2_000;
+    while (set.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(batches.slice(0, 3)).toEqual([1_000, 1_000, 500]);
+    await pump.close();
+    set.push('LATE');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(set).toEqual(['LATE']);
+  });
+});
