@@ -52,6 +52,16 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
+/** One pass of a maintainer of its own, closed afterwards. */
+async function onePass(config = env.config) {
+  const m = await createMaintainerFromConfig({ config, logger: silentLogger(), registry });
+  try {
+    return await m.runOnce();
+  } finally {
+    await m.close();
+  }
+}
+
 describe('maintainer pass', () => {
   it('1+2+5: active accounts get entries and durable queues of the configured type, counts, a heartbeat', async () => {
     const m = await createMaintainerFromConfig({
@@ -218,30 +228,15 @@ describe('maintainer pass', () => {
           [like],
         )
       ).rows[0]!.n;
-    const keep = await createMaintainerFromConfig({
-      config: env.with({ managementUrl: 'http://127.0.0.1:9', ledgerRetention: '0' }),
-      logger: silentLogger(),
-      registry,
-    });
-    try {
-      expect((await keep.runOnce()).ledger.pruned).toBe(0);
-    } finally {
-      await keep.close();
-    }
+    const keep = await onePass(
+      env.with({ managementUrl: 'http://127.0.0.1:9', ledgerRetention: '0' }),
+    );
+    expect(keep.ledger.pruned).toBe(0);
     expect(await count('old-%')).toBe(25_000);
-    const m = await createMaintainerFromConfig({
-      config: env.config,
-      logger: silentLogger(),
-      registry,
-    });
-    try {
-      // Several batches in one pass.
-      const r = await m.runOnce();
-      expect(r.errors).toEqual([]);
-      expect(r.ledger.pruned).toBe(25_000);
-    } finally {
-      await m.close();
-    }
+    // Several batches in one pass.
+    const r = await onePass();
+    expect(r.errors).toEqual([]);
+    expect(r.ledger.pruned).toBe(25_000);
     expect(await count('old-%')).toBe(0);
     expect(await count('new-%')).toBe(10);
     await env.pool.query('DELETE FROM consumed_messages');
