@@ -4,7 +4,10 @@
  * output line to a sink with the child's name, and stops them all: SIGTERM,
  * a grace period, then SIGKILL for stragglers. Children get their own process
  * group so a terminal Ctrl-C reaches only `ingest up`, which then drains them
- * in order instead of every process seeing the signal at once.
+ * in order instead of every process seeing the signal at once: the children
+ * marked `stopLast` (the services the others call: the dispatcher, say) get
+ * their SIGTERM only once the rest have exited, so consumers can still give
+ * their queues back on the way out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -14,6 +17,8 @@ import type { ProcessView } from '../tui/components/processes-panel.js';
 export interface ChildSpec {
   name: string;
   args: string[];
+  /** Stopped after every child without this flag has exited (within the same grace period). */
+  stopLast?: boolean;
 }
 
 export type SupervisorEvent =
@@ -141,30 +146,46 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     },
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
-        for (const slot of slots) {
-          if (slot.timer) clearTimeout(slot.timer);
-          slot.timer = undefined;
-          if (slot.child) {
-            slot.state = 'stopping';
-            signalGroup(slot.child, 'SIGTERM');
-          } else slot.state = 'stopped';
-        }
-        const all = Promise.all(slots.map((s) => s.exited));
-        let timer: NodeJS.Timeout | undefined;
-        const late = await Promise.race([
-          all.then(() => false),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
-        ]);
-        clearTimeout(timer);
+        const deadline = Date.now() + graceMs;
+        const terminate = (wave: Slot[]): void => {
+          for (const slot of wave) {
+            if (slot.timer) clearTimeout(slot.timer);
+            slot.timer = undefined;
+            if (slot.child) {
+              slot.state = 'stopping';
+              signalGroup(slot.child, 'SIGTERM');
+            } else slot.state = 'stopped';
+          }
+        };
+        /** Whether the wave exited before the deadline. */
+        const exitedInTime = async (wave: Slot[]): Promise<boolean> => {
+          let timer: NodeJS.Timeout | undefined;
+          const inTime = await Promise.race([
+            Promise.all(wave.map((s) => s.exited)).then(() => true),
+            new Promise<boolean>(
+              (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+            ),
+          ]);
+          clearTimeout(timer);
+          return inTime;
+        };
+        const first = slots.filter((s) => !s.spec.stopLast);
+        const last = slots.filter((s) => s.spec.stopLast);
+        terminate(first);
+        await exitedInTime(first);
+        terminate(last);
         const killed: string[] = [];
-        if (late) {
+        if (!(await exitedInTime(slots))) {
           for (const slot of slots) {
             if (slot.child) {
               killed.push(slot.spec.name);
               signalGroup(slot.child, 'SIGKILL');
             }
           }
-          await Promise.race([all, new Promise((r) => setTimeout(r, 2_000))]);
+          await Promise.race([
+            Promise.all(slots.map((s) => s.exited)),
+            new Promise((r) => setTimeout(r, 2_000)),
+          ]);
         }
         return { killed };
       })();

@@ -76,9 +76,14 @@ export function childSpecs(
   opts: Pick<UpOptions, 'consumers' | 'frontendPort' | 'dispatcherPort'>,
 ): ChildSpec[] {
   const specs: ChildSpec[] = [
-    { name: 'sync-cache', args: ['sync-cache'] },
-    { name: 'dispatch', args: ['dispatch', '--port', String(opts.dispatcherPort)] },
-    { name: 'maintain', args: ['maintain'] },
+    // The services the others call stop last: consumers give their queues back on the way out.
+    { name: 'sync-cache', args: ['sync-cache'], stopLast: true },
+    {
+      name: 'dispatch',
+      args: ['dispatch', '--port', String(opts.dispatcherPort)],
+      stopLast: true,
+    },
+    { name: 'maintain', args: ['maintain'], stopLast: true },
     { name: 'frontend', args: ['serve-frontend', '--port', String(opts.frontendPort)] },
   ];
   for (let i = 1; i <= opts.consumers; i++) specs.push({ name: `consume-${i}`, args: ['consume'] });

@@ -26,6 +26,12 @@ describe('children of ingest up', () => {
       '18080',
     ]);
     expect(specs.find((s) => s.name === 'dispatch')!.args).toEqual(['dispatch', '--port', '18081']);
+    // What the others call stops last, so consumers can still release their queues.
+    expect(specs.filter((s) => s.stopLast).map((s) => s.name)).toEqual([
+      'sync-cache',
+      'dispatch',
+      'maintain',
+    ]);
   });
 
   it('hands its settings to the children through their env variables', () => {
