@@ -219,6 +219,9 @@ export async function runFrontendLoadtest(opts: FrontendLoadOptions): Promise<Fr
       results.push(entry);
     }
   } finally {
+    // On a live site, take the test messages back out of its LOADTEST queue (whatever its
+    // consumers drained meanwhile is stored under source keys LT:…).
+    if (!target.started) await purge(conn, target.queue).catch(() => undefined);
     const ch = await conn.createChannel().catch(() => undefined);
     await ch?.deleteQueue(rawQueue).catch(() => undefined);
     await conn.close();

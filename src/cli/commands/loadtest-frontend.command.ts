@@ -52,9 +52,10 @@ Examples:
 
 Without --url the frontend runs as a child process against its own database,
 Redis prefix and queue prefix, dropped afterwards. With --url a test account
-LOADTEST and a fresh gateway are provisioned in the configured database, and the
-gateway is disabled afterwards. Exits 1 if any 2xx was answered for a message
-that is not in the queue.`,
+LOADTEST and a fresh gateway are provisioned in the configured database; afterwards
+the gateway is disabled and the LOADTEST queue purged (readings the site's
+consumers stored meanwhile have source keys LT:...). Exits 1 if any 2xx was
+answered for a message that is not in the queue.`,
     );
   addReportFlags(cmd, 'broker');
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (flags: Flags) => {
