@@ -128,7 +128,8 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       if (!result) await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
       else if (result.messages > 0) emptyStreak = 0;
       else if (result.empty) emptyStreak += 1;
-      if (emptyStreak >= 2 && opts.emptyPauseMs > 0 && !opts.once && held) {
+      // Only after a drain that worked: a failed one has just backed off already.
+      if (result && emptyStreak >= 2 && opts.emptyPauseMs > 0 && !opts.once && held) {
         // Give the queue back first: a message arriving meanwhile must not wait for us.
         const h = held;
         held = undefined;

@@ -27,7 +27,9 @@ export function decodeReadingsMessage(raw: RawMessage, account: string, now = Da
       reason:
         body.kind === 'malformed'
           ? `body is not JSON: ${body.reason}`
-          : `reading ${body.index}: ${body.reason}`,
+          : body.kind === 'too-large'
+            ? body.reason
+            : `reading ${body.index}: ${body.reason}`,
     };
   }
   return {

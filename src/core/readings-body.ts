@@ -12,6 +12,7 @@ import {
   R_FIELDS,
   R_START,
   R_VCOUNT,
+  MAX_SCAN_BYTES,
   scanReadings,
   type ReadingsLayout,
   type ScanOptions,
@@ -29,9 +30,13 @@ export interface CheckedReadings {
   layout: ReadingsLayout;
 }
 
+/** The largest body that can be checked (128 MiB); the frontend's --body-limit stays below it. */
+export const MAX_BODY_BYTES = MAX_SCAN_BYTES;
+
 export type BodyCheck =
   | CheckedReadings
   | { ok: false; kind: 'malformed'; reason: string }
+  | { ok: false; kind: 'too-large'; reason: string }
   | { ok: false; kind: 'invalid'; index: number; reason: string; readings: number };
 
 /** Only the stored fields, in a form the scan always accepts. */
@@ -49,6 +54,8 @@ function canonical(readings: readonly Reading[]): Buffer {
 }
 
 export function checkReadingsBody(raw: Buffer, opts: ScanOptions = {}): BodyCheck {
+  if (raw.length > MAX_BODY_BYTES)
+    return { ok: false, kind: 'too-large', reason: `body over ${MAX_BODY_BYTES} bytes` };
   const fast = scanReadings(raw, opts);
   if (fast)
     return { ok: true, readings: fast.readings, values: fast.values, bytes: raw, layout: fast };

@@ -106,8 +106,8 @@ const KEY_V = 6;
 // flags packed into its low bits), so V8 inlines them and the position stays in a
 // register: written as closures sharing the position, the same pass was 2x slower.
 
-/** Positions times 8 must stay within 32-bit integers: larger bodies take the reference path. */
-const MAX_SCAN_BYTES = 2 ** 27;
+/** Positions times 8 must stay within 32-bit integers: the largest body the scan takes. */
+export const MAX_SCAN_BYTES = 2 ** 27;
 
 function skipWs(buf: Buffer, i: number): number {
   while (isWs(buf[i])) i++;

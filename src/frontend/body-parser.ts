@@ -74,6 +74,9 @@ export function installReadingsParser(
             if (!checked.ok && checked.kind === 'malformed') {
               return done(new IngestError('VALIDATION', `malformed JSON: ${checked.reason}`));
             }
+            if (!checked.ok && checked.kind === 'too-large') {
+              return done(new IngestError('BODY_TOO_LARGE', checked.reason));
+            }
             body = {
               raw,
               checked: checked.ok

@@ -154,7 +154,8 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
   }
 
   async function stepCounts(entries: QueueEntry[], report: PassReport): Promise<void> {
-    const started = now();
+    // The registry's clock: it is the one publish hints are stamped with.
+    const started = (await registry.clock()).getTime();
     const mgmt = await managementQueues();
     const counts: QueueCount[] = [];
     const missing: string[] = [];

@@ -133,8 +133,12 @@ export async function createMongoRegistry(opts: {
           $set: {
             state: { $cond: [{ $eq: ['$state', 'busy'] }, 'idle', '$state'] },
             ...NO_LEASE,
-            // Empty, unless a publish hint arrived during the lease (after the consumer's last look).
-            hasMessages: o.empty === true ? { $gte: ['$hintedAt', '$leasedAt'] } : true,
+            // Empty, unless a publish hint came since the claim (after the consumer's last look);
+            // hint and claim times come from different dispatchers' clocks: a second of margin.
+            hasMessages:
+              o.empty === true
+                ? { $gte: ['$hintedAt', { $subtract: ['$lastDeliveredAt', 1_000] }] }
+                : true,
             updatedAt: new Date(),
           },
         },
@@ -253,6 +257,9 @@ export async function createMongoRegistry(opts: {
         { ordered: false },
       );
       return r.matchedCount;
+    },
+    async clock() {
+      return new Date();
     },
     async markHasMessages(ids) {
       if (ids.length === 0) return 0;

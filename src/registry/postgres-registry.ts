@@ -221,6 +221,10 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       ]);
       return r.rowCount ?? 0;
     },
+    async clock() {
+      const r = await run<{ now: Date }>(sql.NOW);
+      return r.rows[0]!.now;
+    },
     async markHasMessages(queues) {
       if (queues.length === 0) return 0;
       const r = await run(sql.MARK_HAS_MESSAGES, [queues]);

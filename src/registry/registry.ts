@@ -103,6 +103,11 @@ export interface QueueRegistry {
    * keeps has_messages true whatever the count says.
    */
   updateCounts(counts: readonly QueueCount[], opts?: { countedSince?: Date }): Promise<number>;
+  /**
+   * The time the registry's own timestamps use (PostgreSQL's now(); for MongoDB this
+   * process's clock), so a count's start compares with hint times without clock skew.
+   */
+  clock(): Promise<Date>;
   /** Publish hints: these queues just received messages (has_messages, ahead of the counts). */
   markHasMessages(queues: readonly string[]): Promise<number>;
   /** Busy/paused leases past their expiry (or older than maxAgeMs since the last claim/renew) are dropped. */

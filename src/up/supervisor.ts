@@ -17,7 +17,10 @@ import type { ProcessView } from '../tui/components/processes-panel.js';
 export interface ChildSpec {
   name: string;
   args: string[];
-  /** Stopped after every child without this flag has exited (within the same grace period). */
+  /**
+   * Stopped after every child without this flag has exited (or the grace period is
+   * over), with at least half the grace period (up to 5 s) of its own.
+   */
   stopLast?: boolean;
 }
 
@@ -146,8 +149,9 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     },
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
-        const deadline = Date.now() + graceMs;
-        const terminate = (wave: Slot[]): void => {
+        const killed: string[] = [];
+        /** SIGTERM a wave, wait until `deadline`, SIGKILL what is left of it. */
+        const drain = async (wave: Slot[], deadline: number): Promise<void> => {
           for (const slot of wave) {
             if (slot.timer) clearTimeout(slot.timer);
             slot.timer = undefined;
@@ -156,37 +160,34 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
               signalGroup(slot.child, 'SIGTERM');
             } else slot.state = 'stopped';
           }
-        };
-        /** Whether the wave exited before the deadline. */
-        const exitedInTime = async (wave: Slot[]): Promise<boolean> => {
+          const exited = Promise.all(wave.map((s) => s.exited));
           let timer: NodeJS.Timeout | undefined;
           const inTime = await Promise.race([
-            Promise.all(wave.map((s) => s.exited)).then(() => true),
+            exited.then(() => true),
             new Promise<boolean>(
               (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
             ),
           ]);
           clearTimeout(timer);
-          return inTime;
-        };
-        const first = slots.filter((s) => !s.spec.stopLast);
-        const last = slots.filter((s) => s.spec.stopLast);
-        terminate(first);
-        await exitedInTime(first);
-        terminate(last);
-        const killed: string[] = [];
-        if (!(await exitedInTime(slots))) {
-          for (const slot of slots) {
+          if (inTime) return;
+          for (const slot of wave) {
             if (slot.child) {
               killed.push(slot.spec.name);
               signalGroup(slot.child, 'SIGKILL');
             }
           }
-          await Promise.race([
-            Promise.all(slots.map((s) => s.exited)),
-            new Promise((r) => setTimeout(r, 2_000)),
-          ]);
-        }
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+        };
+        const deadline = Date.now() + graceMs;
+        await drain(
+          slots.filter((s) => !s.spec.stopLast),
+          deadline,
+        );
+        // However long the first wave took, the last one gets time to drain too.
+        await drain(
+          slots.filter((s) => s.spec.stopLast),
+          Math.max(deadline, Date.now() + Math.min(graceMs / 2, 5_000)),
+        );
         return { killed };
       })();
       return stopping;

@@ -89,6 +89,9 @@ it('provisions through the CLI and explains mistakes', async () => {
   expect(list).toMatchObject([{ id: 'D0000591', gateways: 1, active: true }]);
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/added 1 \(BC:6A:29:D0:F5:C8\)/);
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/no changes/);
+  await expect(runIngest(['serve-frontend', '--body-limit', '200mb'], vars)).rejects.toThrow(
+    /--body-limit is at most 128mb/,
+  );
 }, 120_000);
 
 it('serve-frontend accepts readings, gateways show reports them, SIGTERM stops it cleanly', async () => {

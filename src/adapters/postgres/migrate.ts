@@ -29,6 +29,16 @@ export async function applyMigrations(
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.name)) continue;
+      if (m.transaction === false) {
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [m.name]);
+        } catch (err) {
+          throw new Error(`migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
+        }
+        applied.push(m.name);
+        continue;
+      }
       await client.query('BEGIN');
       try {
         await client.query(m.sql);

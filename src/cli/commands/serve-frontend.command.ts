@@ -41,6 +41,12 @@ requests finish and get their confirms, then the process exits.`,
   ]).action(async () => {
     const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest serve-frontend');
     if (config.workers < 1) throw new IngestError('VALIDATION', '--workers must be >= 1');
+    const { MAX_BODY_BYTES } = await import('../../core/readings-body.js');
+    if (config.bodyLimit > MAX_BODY_BYTES)
+      throw new IngestError(
+        'VALIDATION',
+        `--body-limit is at most 128mb, got ${config.bodyLimit} bytes`,
+      );
     const { clusterWorkerMetrics, isClusterWorker, runFrontendPrimary } =
       await import('../../frontend/cluster.js');
     const { startFrontendServer } = await import('../../frontend/server.js');

@@ -25,7 +25,7 @@ function claimBatchSql(strategy: Strategy): string {
        SET state = CASE WHEN q.state = 'busy' THEN 'idle' ELSE q.state END,
            consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
            has_messages = NOT (coalesce(req.rel_empty, false)
-                               AND coalesce(q.hinted_at < q.leased_at, true)),
+                               AND coalesce(q.hinted_at < q.last_delivered_at, true)),
            updated_at = now()
       FROM rel_lock JOIN req ON req.rel_queue = rel_lock.id
      WHERE q.id = rel_lock.id AND q.lease_id = req.rel_lease

@@ -12,6 +12,9 @@ export const LIST: Statement = { text: 'SELECT * FROM queue_registry ORDER BY id
 /** $1 queue. */
 export const GET: Statement = { text: 'SELECT * FROM queue_registry WHERE id = $1' };
 
+/** The database's time (a count's start, compared with publish-hint times). */
+export const NOW: Statement = { name: 'registry-now', text: 'SELECT now() AS now' };
+
 /** $1 queue. */
 export const REMOVE: Statement = { text: 'DELETE FROM queue_registry WHERE id = $1' };
 

@@ -21,7 +21,7 @@ export {
 } from './upsert-from-accounts.sql.js';
 export { UPDATE_COUNTS } from './update-counts.sql.js';
 export { EXPIRE_LEASES } from './expire-leases.sql.js';
-export { EXISTS, LIST, GET, REMOVE, type EntryRow } from './entries.sql.js';
+export { EXISTS, LIST, GET, NOW, REMOVE, type EntryRow } from './entries.sql.js';
 export { SET_STOPPED, IS_STOPPED } from './dispatcher-control.sql.js';
 
 /** The statements, by name, so the raw-ceiling load test issues exactly the same SQL. */

@@ -13,7 +13,7 @@ function releaseAndClaimSql(strategy: Strategy): string {
     UPDATE queue_registry
        SET state = CASE WHEN state = 'busy' THEN 'idle' ELSE state END,
            consumer = NULL, lease_id = NULL, leased_at = NULL, lease_expires_at = NULL,
-           has_messages = NOT ($6::boolean AND coalesce(hinted_at < leased_at, true)),
+           has_messages = NOT ($6::boolean AND coalesce(hinted_at < last_delivered_at, true)),
            updated_at = now()
      WHERE id = $4 AND lease_id = $5
     RETURNING id

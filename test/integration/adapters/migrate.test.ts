@@ -16,6 +16,12 @@ describe('migrations (real PostgreSQL)', () => {
     );
     expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await applyMigrations(env.pool)).toEqual([]);
+    // Built outside a transaction (CONCURRENTLY), and valid.
+    const idx = await env.pool.query<{ valid: boolean }>(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname = 'consumed_messages_stored_at_idx'`,
+    );
+    expect(idx.rows).toEqual([{ valid: true }]);
   });
 
   it('stores the same reading twice as one row', async () => {

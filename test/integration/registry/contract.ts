@@ -129,6 +129,18 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect(await r.markHasMessages(['H2'])).toBe(0);
     });
 
+    it('publish hints: a hint since the claim outlives "empty" even after a renewal', async () => {
+      await reset(r, ['R1']);
+      await r.updateCounts([{ id: 'R1', ready: 0, unacked: 0 }]);
+      const l = (await r.claimNext({ consumer: 'c', strategy: 'fifo', leaseMs: LEASE }))!;
+      await delay(5);
+      await r.markHasMessages(['R1']);
+      await delay(5);
+      expect((await r.renew('R1', l.lease, LEASE)).ok).toBe(true);
+      expect(await r.release('R1', l.lease, { empty: true })).toBe('released');
+      expect((await r.get('R1'))?.hasMessages).toBe(true);
+    });
+
     it('a claimed queue is busy with consumer and lease until released', async () => {
       await reset(r, ['B1']);
       const l = (await r.claimNext({ consumer: 'worker-7', strategy: 'fifo', leaseMs: LEASE }))!;

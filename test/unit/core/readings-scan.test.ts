@@ -266,6 +266,11 @@ describe('scanReadings against JSON.parse + validateReadings', () => {
     expect(fast?.values).toBe(6000);
   });
 
+  it('says "too large" for a body over 128 MiB instead of scanning it', () => {
+    const huge = Buffer.alloc(2 ** 27 + 1, 0x20);
+    expect(checkReadingsBody(huge)).toMatchObject({ ok: false, kind: 'too-large' });
+  });
+
   it('refuses a timestamp PostgreSQL cannot store even where Date.parse takes it', () => {
     const r = (ts: string) =>
       checkReadingsBody(Buffer.from(`[{"did":"1","values":[{"p":1,"v":1}],"ts":"${ts}"}]`));

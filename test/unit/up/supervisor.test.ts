@@ -67,4 +67,25 @@ describe('supervisor stop', () => {
     expect(Date.now() - stopAt).toBeLessThan(3_000);
     expect(sup.list()[0]?.state).toBe('stopped');
   });
+
+  it('a first-wave child that overstays is killed at the deadline; the last wave still drains', async () => {
+    const lines: Array<{ name: string; line: string }> = [];
+    const sup = createSupervisor({
+      command: [process.execPath, '-e', CHILD],
+      env: process.env,
+      onLine: (name, line) => lines.push({ name, line }),
+    });
+    // 'slow' takes 5 s to exit on SIGTERM, past the 400 ms grace.
+    sup.start([
+      { name: 'dispatch', args: ['100'], stopLast: true },
+      { name: 'slow', args: ['5000'] },
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (lines.filter((l) => l.line === 'up').length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const { killed } = await sup.stop(400);
+    expect(killed).toEqual(['slow']);
+    expect(lines.some((l) => l.name === 'dispatch' && l.line.startsWith('term'))).toBe(true);
+    expect(sup.list().every((p) => p.state === 'stopped')).toBe(true);
+  });
 });

@@ -11,6 +11,11 @@ import * as publishHints from './005-publish-hints.js';
 export interface Migration {
   name: string;
   sql: string;
+  /**
+   * false: runs outside a transaction (CREATE INDEX CONCURRENTLY); it must then be
+   * one statement that is safe to run again, since a failure cannot roll it back.
+   */
+  transaction?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
