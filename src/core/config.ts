@@ -155,7 +155,7 @@ export const SETTINGS = {
     flag: 'body-limit',
     kind: 'size',
     default: '8mb',
-    description: 'largest accepted request body (after gzip decoding)',
+    description: 'largest accepted request body (after gzip decoding; at most 128mb)',
   },
   chunkReadings: {
     env: 'INGEST_CHUNK_READINGS',
