@@ -7,6 +7,7 @@
  * latency only: the maintainer's counts still find the messages).
  */
 import { errorMessage } from '../core/errors.js';
+import { createPeriodic } from '../core/periodic.js';
 import type { Logger } from '../core/logger.js';
 
 export interface HintPumpDeps {
@@ -29,9 +30,6 @@ const BATCH = 1_000;
 
 export function startHintPump(deps: HintPumpDeps): HintPump {
   const intervalMs = deps.intervalMs ?? 100;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let closed = false;
   let failing = false;
   // Hints taken but not yet applied (the registry was away): tried again first.
   let pending: string[] = [];
@@ -50,45 +48,24 @@ export function startHintPump(deps: HintPumpDeps): HintPump {
     return taken.length;
   }
 
-  function runOnce(): Promise<number> {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(delay: number): void {
-    if (closed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      runOnce().then(
-        (n) => {
-          if (failing) deps.logger.info('publish hints applied again');
-          failing = false;
-          schedule(n >= BATCH ? 0 : intervalMs);
-        },
-        (err: unknown) => {
-          if (!failing)
-            deps.logger.warn(
-              { err: errorMessage(err) },
-              'publish hints not applied (queues wait for the maintainer counts)',
-            );
-          failing = true;
-          schedule(Math.max(intervalMs, 1_000));
-        },
-      );
-    }, delay);
-    timer.unref();
-  }
-  schedule(intervalMs);
-
-  return {
-    runOnce,
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => undefined);
+  const passes = createPeriodic({
+    run: pass,
+    unref: true,
+    next: (o) => {
+      if (o.ok) {
+        if (failing) deps.logger.info('publish hints applied again');
+        failing = false;
+        return o.value >= BATCH ? 0 : intervalMs;
+      }
+      if (!failing)
+        deps.logger.warn(
+          { err: errorMessage(o.error) },
+          'publish hints not applied (queues wait for the maintainer counts)',
+        );
+      failing = true;
+      return Math.max(intervalMs, 1_000);
     },
-  };
+  });
+  passes.start(intervalMs);
+  return { runOnce: () => passes.runOnce(), close: () => passes.close() };
 }

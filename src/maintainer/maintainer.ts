@@ -12,6 +12,7 @@
 import { accountQueueName, type Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import { backoffDelay } from '../core/lifecycle.js';
+import { createPeriodic } from '../core/periodic.js';
 import type { Logger } from '../core/logger.js';
 import type { QueueCount, QueueEntry, QueueRegistry } from '../registry/registry.js';
 import type { MaintainerMetrics } from './metrics.js';
@@ -100,8 +101,6 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
   const asserted = new Set<string>();
   const queueName = (id: string): string => accountQueueName(config, id);
   let managementUp: boolean | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<PassReport> | undefined;
   let closing: Promise<void> | undefined;
   let failures = 0;
 
@@ -300,52 +299,32 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
     return report;
   }
 
-  function runOnce(): Promise<PassReport> {
-    // Never two passes at once in one process (start() and an explicit runOnce()).
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(delay: number): void {
-    if (closing) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void runOnce().then(
-        (r) => {
-          if (r.ok && failures > 0)
-            log.info({ after: failures }, 'maintainer passes succeed again');
-          failures = r.ok ? 0 : failures + 1;
-          schedule(
-            failures === 0
-              ? config.maintainInterval
-              : Math.min(
-                  config.maintainInterval,
-                  backoffDelay(failures, 500, config.maintainInterval),
-                ),
-          );
-        },
-        (err: unknown) => {
-          failures += 1;
-          log.error({ err: errorMessage(err) }, 'maintainer pass crashed');
-          schedule(config.maintainInterval);
-        },
-      );
-    }, delay);
-  }
+  // Never two passes at once in one process (start() and an explicit runOnce()).
+  const passes = createPeriodic({
+    run: pass,
+    next: (o) => {
+      if (!o.ok) {
+        failures += 1;
+        log.error({ err: errorMessage(o.error) }, 'maintainer pass crashed');
+        return config.maintainInterval;
+      }
+      if (o.value.ok && failures > 0)
+        log.info({ after: failures }, 'maintainer passes succeed again');
+      failures = o.value.ok ? 0 : failures + 1;
+      return failures === 0
+        ? config.maintainInterval
+        : Math.min(config.maintainInterval, backoffDelay(failures, 500, config.maintainInterval));
+    },
+  });
 
   return {
-    runOnce,
+    runOnce: () => passes.runOnce(),
     start() {
-      if (timer || closing) return;
-      schedule(0);
+      if (!closing) passes.start(0);
     },
     close() {
       closing ??= (async () => {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        await running?.catch(() => undefined);
+        await passes.close();
         await deps.onClose?.();
       })();
       return closing;

@@ -51,13 +51,17 @@ afterEach(async () => {
 
 const opts = { concurrency: 1, once: false, renewEveryMs: 10_000, idlePollMs: 50 };
 
+function start(s: ReturnType<typeof standIn>, emptyPauseMs: number): ConsumerLoop {
+  return startConsumerLoop(
+    { dispatcher: s.dispatcher, drain: s.drain, logger: silentLogger(), name: 'c' },
+    { ...opts, emptyPauseMs },
+  );
+}
+
 describe('consumer loop pacing', () => {
   it('after two empty queues in a row, gives the queue back and pauses (doubling)', async () => {
     const s = standIn(() => ({ messages: 0, values: 0, empty: true }));
-    loop = startConsumerLoop(
-      { dispatcher: s.dispatcher, drain: s.drain, logger: silentLogger(), name: 'c' },
-      { ...opts, emptyPauseMs: 40 },
-    );
+    loop = start(s, 40);
     await new Promise((r) => setTimeout(r, 400));
     const nexts = s.calls.filter((c) => c.kind === 'next').length;
     const releases = s.calls.filter((c) => c.kind === 'release');
@@ -75,10 +79,7 @@ describe('consumer loop pacing', () => {
 
   it('keeps going without pauses while queues have messages', async () => {
     const s = standIn(() => ({ messages: 1, values: 2, empty: true }));
-    loop = startConsumerLoop(
-      { dispatcher: s.dispatcher, drain: s.drain, logger: silentLogger(), name: 'c' },
-      { ...opts, emptyPauseMs: 40 },
-    );
+    loop = start(s, 40);
     await new Promise((r) => setTimeout(r, 100));
     expect(s.calls.filter((c) => c.kind === 'release')).toHaveLength(0);
     expect(s.calls.filter((c) => c.kind === 'next').length).toBeGreaterThan(20);
@@ -91,10 +92,7 @@ describe('consumer loop pacing', () => {
         ? { messages: 1, values: 2, empty: false }
         : { messages: 0, values: 0, empty: true },
     );
-    loop = startConsumerLoop(
-      { dispatcher: s.dispatcher, drain: s.drain, logger: silentLogger(), name: 'c' },
-      { ...opts, emptyPauseMs: 30 },
-    );
+    loop = start(s, 30);
     await new Promise((r) => setTimeout(r, 250));
     const releases = s.calls.filter((c) => c.kind === 'release').length;
     // Every pause stays at the base length, so there are several of them.

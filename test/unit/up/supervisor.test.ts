@@ -16,6 +16,13 @@ setInterval(() => {}, 1000);
 console.log('up');
 `;
 
+/** Until both children have printed "up" (bounded). */
+async function bothUp(lines: ReadonlyArray<{ line: string }>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (lines.filter((l) => l.line === 'up').length < 2 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+}
+
 describe('supervisor stop', () => {
   it('stops the stopLast children after the others have exited, all within the grace', async () => {
     const lines: Array<{ name: string; line: string }> = [];
@@ -32,9 +39,7 @@ describe('supervisor stop', () => {
       { name: 'dispatch', args: ['0'], stopLast: true },
       { name: 'consume', args: ['300'] },
     ]);
-    const deadline = Date.now() + 10_000;
-    while (lines.filter((l) => l.line === 'up').length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await bothUp(lines);
     const { killed } = await sup.stop(5_000);
     expect(killed).toEqual([]);
     const termAt = (name: string) =>
@@ -80,9 +85,7 @@ describe('supervisor stop', () => {
       { name: 'dispatch', args: ['100'], stopLast: true },
       { name: 'slow', args: ['5000'] },
     ]);
-    const deadline = Date.now() + 10_000;
-    while (lines.filter((l) => l.line === 'up').length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await bothUp(lines);
     const { killed } = await sup.stop(400);
     expect(killed).toEqual(['slow']);
     expect(lines.some((l) => l.name === 'dispatch' && l.line.startsWith('term'))).toBe(true);
