@@ -36,7 +36,7 @@ export const COPY_COLUMNS = '(source_key, device, param, ts, value, sqn, receive
 
 // COPY text format: backslash, tab, newline and carriage return must be escaped.
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-export function copyText(s: string): string {
+function copyText(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',

@@ -55,8 +55,6 @@ export const K_DECODE = 2;
 export const K_NUMBER = 3;
 
 export interface ReadingsLayout {
-  /** The body was a single reading object rather than an array. */
-  single: boolean;
   readings: number;
   values: number;
   /** R_FIELDS slots per reading. */
@@ -569,5 +567,5 @@ function scanBody(buf: Buffer, n: number, st: ScanState): ReadingsLayout | undef
   }
   i = skipWs(buf, i);
   if (i !== n) return undefined;
-  return { single, readings: st.readings, values: st.values, r: st.r, v: st.v };
+  return { readings: st.readings, values: st.values, r: st.r, v: st.v };
 }
