@@ -176,6 +176,14 @@ describe('400 / 415: malformed, wrong content type, schema violation', () => {
     ]);
     expect(noOffset.body).toMatchObject({ index: 0 });
     expect(String(noOffset.body.reason)).toMatch(/ts must be an ISO-8601 timestamp with an offset/);
+    // A date JavaScript takes but PostgreSQL would refuse: 400 here, not a dead letter later.
+    const feb30 = await postReadings(fe.url, gw, [
+      ...readings(2),
+      { did: 1, values: [{ p: 1, v: 1 }], ts: '2015-02-30T00:00:00+00:00' },
+    ]);
+    expect(feb30.status).toBe(400);
+    expect(feb30.body).toMatchObject({ index: 2 });
+    expect(String(feb30.body.reason)).toMatch(/not a real date/);
     const empty = await postReadings(fe.url, gw, []);
     expect(empty.status).toBe(400);
     expect(await depth(ch, gw.queue)).toBe(0);
