@@ -5,7 +5,7 @@
  * PostgreSQL refuse the batch is isolated by storing the batch one message at
  * a time. Anything not acked when we stop is requeued by the broker.
  */
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, Message } from 'amqplib';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -27,6 +27,11 @@ export interface DrainOptions {
   idleMs: number;
   /** Values per transaction (several messages are grouped up to this). */
   groupValues: number;
+  /**
+   * Messages fetched one by one (basic.get) before consuming: a queue that
+   * holds no more than this is drained without registering a consumer.
+   */
+  getMax: number;
 }
 
 export const DEFAULT_DRAIN: DrainOptions = {
@@ -35,6 +40,7 @@ export const DEFAULT_DRAIN: DrainOptions = {
   sliceMs: 5_000,
   idleMs: 100,
   groupValues: 20_000,
+  getMax: 4,
 };
 
 export interface DrainEvents {
@@ -43,7 +49,7 @@ export interface DrainEvents {
 
 export interface DeadLetterSink {
   /** Confirmed publish of a bad message to the dead-letter queue. */
-  send(msg: ConsumeMessage, reason: string, fromQueue: string): Promise<void>;
+  send(msg: Message, reason: string, fromQueue: string): Promise<void>;
 }
 
 export interface DrainDeps {
@@ -73,7 +79,7 @@ export interface DrainResult {
 }
 
 interface Item {
-  msg: ConsumeMessage;
+  msg: Message;
   message: StoreMessage;
 }
 
@@ -86,10 +92,32 @@ function isDataError(err: unknown): boolean {
   return /^(22|23|54)/.test(code);
 }
 
-function valuesOf(msg: ConsumeMessage): number {
+function valuesOf(msg: Message): number {
   const h = msg.properties.headers?.[HEADERS.valueCount] as unknown;
   const n = typeof h === 'number' ? h : Number(h);
   return Number.isFinite(n) && n > 0 ? n : Math.ceil(msg.content.length / 40);
+}
+
+/**
+ * basic.get up to `opts.getMax` messages (never past the batch) into `into`, stopping
+ * at an empty queue; returns how many messages the broker said were left behind.
+ */
+async function takeFew(
+  ch: Channel,
+  queue: string,
+  opts: DrainOptions,
+  into: Message[],
+): Promise<number> {
+  const most = Math.max(1, Math.min(opts.getMax, opts.batch));
+  let remaining = 0;
+  while (into.length < most) {
+    const m = await ch.get(queue, { noAck: false });
+    if (m === false) return 0;
+    into.push(m);
+    remaining = m.fields.messageCount;
+    if (remaining === 0) break;
+  }
+  return remaining;
 }
 
 export async function drainQueue(
@@ -110,9 +138,13 @@ export async function drainQueue(
   const result: DrainResult = { messages: 0, values: 0, empty: false };
   let bytes = 0;
   try {
-    let ready: number;
+    // Probe with basic.get rather than checkQueue + consume: a queue holding a
+    // few messages (the common case under many accounts) is drained in as many
+    // round trips as it has messages, with no consumer to register and cancel.
+    const taken: Message[] = [];
+    let remaining: number;
     try {
-      ready = (await ch.checkQueue(job.queue)).messageCount;
+      remaining = await takeFew(ch, job.queue, opts, taken);
     } catch (err) {
       if ((err as { code?: number }).code === 404) {
         log.warn('queue does not exist in RabbitMQ (is the maintainer running?)');
@@ -121,9 +153,23 @@ export async function drainQueue(
       }
       throw err;
     }
-    if (ready === 0) {
+    if (taken.length === 0) {
       result.empty = true;
       healthy = true;
+      return result;
+    }
+    // What the queue held when we took it: what we got plus what was left behind.
+    const ready = taken.length + remaining;
+    if (remaining === 0 || taken.length >= opts.batch) {
+      for (let i = 0; i < taken.length && !job.signal.aborted && channelOpen;) {
+        const group = takeGroup(taken, i);
+        i += group.length;
+        await processGroup(group);
+      }
+      result.empty = remaining === 0 && result.messages === taken.length;
+      healthy = true;
+      for (const m of taken.slice(result.messages)) if (channelOpen) ch.nack(m, false, true);
+      deps.window?.observe(job.account, result.messages, bytes);
       return result;
     }
     const window = Math.max(
@@ -132,7 +178,7 @@ export async function drainQueue(
     );
     if (deps.channels) await deps.channels.window(ch, window);
     else await ch.prefetch(window);
-    const buffer: ConsumeMessage[] = [];
+    const buffer: Message[] = taken;
     let wake: (() => void) | undefined;
     let cancelledByBroker = false;
     const onAbort = (): void => wake?.();
@@ -176,15 +222,8 @@ export async function drainQueue(
           }
           continue;
         }
-        const room = opts.batch - result.messages;
-        const group: ConsumeMessage[] = [];
-        let values = 0;
-        while (buffer.length > 0 && group.length < room && values < opts.groupValues) {
-          const m = buffer.shift()!;
-          group.push(m);
-          values += valuesOf(m);
-          bytes += m.content.length;
-        }
+        const group = takeGroup(buffer, 0);
+        buffer.splice(0, group.length);
         await processGroup(group);
       }
     } finally {
@@ -204,7 +243,21 @@ export async function drainQueue(
     else if (channelOpen) await ch.close().catch(() => undefined);
   }
 
-  async function processGroup(group: ConsumeMessage[]): Promise<void> {
+  /** The next transaction's messages from `from` at `start`: within the batch and the group size. */
+  function takeGroup(from: readonly Message[], start: number): Message[] {
+    const room = opts.batch - result.messages;
+    const group: Message[] = [];
+    let values = 0;
+    for (let i = start; i < from.length && group.length < room && values < opts.groupValues; i++) {
+      const m = from[i]!;
+      group.push(m);
+      values += valuesOf(m);
+      bytes += m.content.length;
+    }
+    return group;
+  }
+
+  async function processGroup(group: Message[]): Promise<void> {
     const items: Item[] = [];
     for (const msg of group) {
       const decoded = decodeReadingsMessage(
@@ -236,7 +289,7 @@ export async function drainQueue(
     }
   }
 
-  async function deadLetter(msg: ConsumeMessage, reason: string): Promise<void> {
+  async function deadLetter(msg: Message, reason: string): Promise<void> {
     await deps.deadLetters.send(msg, reason, job.queue);
     if (channelOpen) ch.ack(msg);
     result.messages += 1;

@@ -1,5 +1,5 @@
 /** Confirmed publishing of bad readings messages to `${prefix}readings.dead`. */
-import type { ConsumeMessage } from 'amqplib';
+import type { Message } from 'amqplib';
 import type { Config } from '../core/config.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import type { DeadLetterSink } from '../consumer/queue-drainer.js';
@@ -11,7 +11,7 @@ export function createDeadLetterSink(deps: {
 }): DeadLetterSink {
   const queue = deadQueueName(deps.config, 'readings');
   return {
-    async send(msg: ConsumeMessage, reason: string, fromQueue: string) {
+    async send(msg: Message, reason: string, fromQueue: string) {
       const p = msg.properties;
       await deps.publisher.publish(
         {

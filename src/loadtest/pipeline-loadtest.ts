@@ -149,7 +149,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
   const sandbox = await createSandbox(opts.config, 'pipeline', opts.logger, {
     frontendPort: 0,
     dispatcherPort: 0,
-    maintainInterval: '1s',
+    maintainInterval: '10s',
     leaseTimeout: '15s',
     host: '127.0.0.1',
   });
