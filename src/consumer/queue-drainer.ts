@@ -160,38 +160,30 @@ export async function drainQueue(
     }
     // What the queue held when we took it: what we got plus what was left behind.
     const ready = taken.length + remaining;
-    if (remaining === 0 || taken.length >= opts.batch) {
-      for (let i = 0; i < taken.length && !job.signal.aborted && channelOpen;) {
-        const group = takeGroup(taken, i);
-        i += group.length;
-        await processGroup(group);
-      }
-      result.empty = remaining === 0 && result.messages === taken.length;
-      healthy = true;
-      for (const m of taken.slice(result.messages)) if (channelOpen) ch.nack(m, false, true);
-      deps.window?.observe(job.account, result.messages, bytes);
-      return result;
-    }
     const window = Math.max(
       1,
       Math.min(deps.window ? deps.window.for(job.account) : opts.prefetch, opts.batch),
     );
-    if (deps.channels) await deps.channels.window(ch, window);
-    else await ch.prefetch(window);
     const buffer: Message[] = taken;
     let wake: (() => void) | undefined;
     let cancelledByBroker = false;
     const onAbort = (): void => wake?.();
     job.signal.addEventListener('abort', onAbort);
-    const { consumerTag } = await ch.consume(
-      job.queue,
-      (msg) => {
-        if (msg === null) cancelledByBroker = true;
-        else buffer.push(msg);
-        wake?.();
-      },
-      { noAck: false },
-    );
+    // Everything left behind is consumed; when get took it all, no consumer at all.
+    let consumerTag: string | undefined;
+    if (remaining > 0 && taken.length < opts.batch) {
+      if (deps.channels) await deps.channels.window(ch, window);
+      else await ch.prefetch(window);
+      ({ consumerTag } = await ch.consume(
+        job.queue,
+        (msg) => {
+          if (msg === null) cancelledByBroker = true;
+          else buffer.push(msg);
+          wake?.();
+        },
+        { noAck: false },
+      ));
+    }
     const waitForDelivery = (ms: number): Promise<void> =>
       new Promise((resolve) => {
         const t = setTimeout(done, ms);
@@ -228,7 +220,8 @@ export async function drainQueue(
       }
     } finally {
       job.signal.removeEventListener('abort', onAbort);
-      if (channelOpen) await ch.cancel(consumerTag).catch(() => undefined);
+      if (channelOpen && consumerTag !== undefined)
+        await ch.cancel(consumerTag).catch(() => undefined);
       // Delivered but not taken: back to the queue now (closing the channel would too).
       for (const m of buffer.splice(0)) {
         if (channelOpen) ch.nack(m, false, true);
