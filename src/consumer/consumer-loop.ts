@@ -4,6 +4,7 @@
  * repeat; N such workers run side by side. The loop only sees the dispatcher
  * client and a drain function, never a driver.
  */
+import { setMaxListeners } from 'node:events';
 import type { DispatcherClient, NextGrant } from '../dispatcher/client.js';
 import { errorMessage, isIngestError } from '../core/errors.js';
 import { backoffDelay, sleep } from '../core/lifecycle.js';
@@ -47,6 +48,9 @@ export interface ConsumerLoop {
 
 export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOptions): ConsumerLoop {
   const stopping = new AbortController();
+  // Every worker listens on it while it holds a lease (and in its sleeps): more
+  // than the default 10 is expected, not a leak.
+  setMaxListeners(2 * Math.max(1, opts.concurrency) + 10, stopping.signal);
   let state: DispatcherState = 'unknown';
   const log = deps.logger;
 

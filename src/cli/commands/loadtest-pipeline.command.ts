@@ -43,10 +43,10 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--accounts <n>', 'accounts (one gateway each), round-robin', '200')
     .option('--per-request <n>', 'readings per request', '500')
     .option('--connections <n>', 'concurrent keep-alive HTTP connections', '8')
-    .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '8')
+    .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '16')
     .option('--batch <n>', 'messages per queue lease', '500')
     .option('--prefetch <n>', 'largest consumer prefetch window (sized to ~8 MB per queue)', '1000')
-    .option('--writers <n>', 'consumer storage transactions at once (group commit)', '2')
+    .option('--writers <n>', 'consumer storage transactions at once (group commit)', '3')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
     .option(
