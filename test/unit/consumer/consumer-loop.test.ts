@@ -99,3 +99,29 @@ describe('consumer loop pacing', () => {
     expect(releases).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('consumer loop with many workers', () => {
+  it('runs 32 workers on one stop signal without a MaxListeners warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const s = standIn(() => ({ messages: 1, values: 2, empty: false }));
+      loop = startConsumerLoop(
+        { dispatcher: s.dispatcher, drain: s.drain, logger: silentLogger(), name: 'c' },
+        { ...opts, concurrency: 32, emptyPauseMs: 0 },
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      await loop.stop();
+      loop = undefined;
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(s.calls.filter((c) => c.kind === 'next').length).toBeGreaterThan(32);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
