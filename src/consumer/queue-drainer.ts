@@ -160,10 +160,6 @@ export async function drainQueue(
     }
     // What the queue held when we took it: what we got plus what was left behind.
     const ready = taken.length + remaining;
-    const window = Math.max(
-      1,
-      Math.min(deps.window ? deps.window.for(job.account) : opts.prefetch, opts.batch),
-    );
     const buffer: Message[] = taken;
     let wake: (() => void) | undefined;
     let cancelledByBroker = false;
@@ -172,6 +168,10 @@ export async function drainQueue(
     // Everything left behind is consumed; when get took it all, no consumer at all.
     let consumerTag: string | undefined;
     if (remaining > 0 && taken.length < opts.batch) {
+      const window = Math.max(
+        1,
+        Math.min(deps.window ? deps.window.for(job.account) : opts.prefetch, opts.batch),
+      );
       if (deps.channels) await deps.channels.window(ch, window);
       else await ch.prefetch(window);
       ({ consumerTag } = await ch.consume(
@@ -214,9 +214,7 @@ export async function drainQueue(
           }
           continue;
         }
-        const group = takeGroup(buffer, 0);
-        buffer.splice(0, group.length);
-        await processGroup(group);
+        await processGroup(takeGroup(buffer));
       }
     } finally {
       job.signal.removeEventListener('abort', onAbort);
@@ -236,13 +234,13 @@ export async function drainQueue(
     else if (channelOpen) await ch.close().catch(() => undefined);
   }
 
-  /** The next transaction's messages from `from` at `start`: within the batch and the group size. */
-  function takeGroup(from: readonly Message[], start: number): Message[] {
+  /** Take the next transaction's messages off `buffer`: within the batch and the group size. */
+  function takeGroup(buffer: Message[]): Message[] {
     const room = opts.batch - result.messages;
     const group: Message[] = [];
     let values = 0;
-    for (let i = start; i < from.length && group.length < room && values < opts.groupValues; i++) {
-      const m = from[i]!;
+    while (buffer.length > 0 && group.length < room && values < opts.groupValues) {
+      const m = buffer.shift()!;
       group.push(m);
       values += valuesOf(m);
       bytes += m.content.length;
