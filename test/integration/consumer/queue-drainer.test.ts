@@ -192,4 +192,21 @@ describe('drainQueue', () => {
     expect(await rows('GW:4')).toBe(10);
     expect(await drain('D4')).toMatchObject({ messages: 0, empty: true });
   });
+
+  it('a queue missing in RabbitMQ drains as empty, and the connection stays usable', async () => {
+    // Never declared: basic.get answers 404 and closes its channel.
+    expect(await drain('D404-missing')).toEqual({ messages: 0, values: 0, empty: true });
+    const q = env.queueName('D5');
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
+    publishReadings(
+      broker.ch,
+      q,
+      'GW:5',
+      'D5',
+      JSON.stringify(reading('1', '2015-04-21T00:00:00Z', [[1, 1]])),
+    );
+    await settle();
+    expect(await drain('D5')).toMatchObject({ messages: 1, empty: true });
+    expect(await rows('GW:5')).toBe(1);
+  });
 });
