@@ -18,7 +18,7 @@ export function pipelineVerdicts(r: PipelineReport): Verdict[] {
     {
       name: 'exactly once',
       ok: r.duplicates === 0 && r.missing === 0 && !r.timedOut,
-      detail: `stored ${r.stored} of ${r.accepted.values} accepted values, ${r.duplicates} duplicates, ${r.missing} missing${r.timedOut ? ' (timed out)' : ''}`,
+      detail: `stored ${r.stored} of ${r.accepted.values + (r.warmup?.values ?? 0)} accepted values${r.warmup ? ` (${r.warmup.values} of them in the warm-up)` : ''}, ${r.duplicates} duplicates, ${r.missing} missing${r.timedOut ? ' (timed out)' : ''}`,
     },
     {
       name: 'throughput',
@@ -51,6 +51,11 @@ export function renderPipelineReport(r: PipelineReport): string {
     `pipeline load test — ${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.date}`,
     `  settings:    ${JSON.stringify(r.settings)}`,
     `  accepted:    ${r.accepted.requests} requests, ${r.accepted.readings} readings, ${r.accepted.values} values${rej.length ? ` (rejected: ${rej.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}`,
+    ...(r.warmup
+      ? [
+          `  warm-up:     ${r.warmup.requests} requests, ${r.warmup.values} values fed and stored in ${r.warmup.seconds} s before the clock started`,
+        ]
+      : []),
     `  stored:      ${r.stored} rows   duplicates: ${r.duplicates}   missing: ${r.missing}   redelivered values dropped: ${r.redeliveredValues}`,
     `  end to end:  ${r.valuesPerSec} values/s (${r.seconds} s from first request to last commit)`,
     `  frontend:    accepted ${r.acceptedValuesPerSec} values/s (feeding took ${r.feedSeconds} s)`,

@@ -19,6 +19,7 @@ interface Flags {
   tricklePause: string;
   timeout: string;
   ceiling: string;
+  warmup?: string;
   json?: boolean;
 }
 
@@ -61,6 +62,10 @@ export function registerLoadtestPipeline(group: Command): void {
     )
     .option('--timeout <duration>', 'give up after this long', '5m')
     .option('--ceiling <n>', 'values for the raw write-path ceiling (0 skips it)', '200000')
+    .option(
+      '--warmup <n>',
+      'requests fed through the pipeline and stored before the clock starts (default: one per account; 0: none)',
+    )
     .addHelpText(
       'after',
       `
@@ -73,8 +78,11 @@ Examples:
 Everything runs on this machine in a throwaway sandbox: its own PostgreSQL
 database, Redis prefix and RabbitMQ queue prefix, created and dropped by the run
 (a demo's data is never touched). The frontend, dispatcher, maintainer and
-consumers run in this process. Lag is receipt at the frontend (x-received-at)
-to the commit of the row. Exits 1 when a value is missing or duplicated.`,
+consumers run in this process. A warm-up (--warmup requests, one per account by
+default) goes through the whole pipeline before the clock starts; its rows
+count in the exactly-once check but not in the figures. Lag is receipt at the
+frontend (x-received-at) to the commit of the row. Exits 1 when a value is
+missing or duplicated.`,
     );
   addReportFlags(cmd);
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (f: Flags) => {
@@ -99,6 +107,10 @@ to the commit of the row. Exits 1 when a value is missing or duplicated.`,
       tricklePauseMs: durationMs('trickle-pause', f.tricklePause),
       timeoutMs: durationMs('timeout', f.timeout),
       ceilingRows: whole('ceiling', f.ceiling, { min: 0 }),
+      warmupRequests:
+        f.warmup === undefined
+          ? whole('accounts', f.accounts)
+          : whole('warmup', f.warmup, { min: 0 }),
       onProgress: progressLines(f.json),
     };
     const { runPipelineLoadtest } = await import('../../loadtest/pipeline-loadtest.js');

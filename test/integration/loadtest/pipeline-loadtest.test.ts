@@ -13,7 +13,7 @@ describe('ingest loadtest pipeline (real servers)', () => {
   });
   afterAll(async () => env.cleanup());
 
-  it('stores every accepted value exactly once and measures the ceiling before and after', async () => {
+  it('stores every accepted value exactly once, warm-up included, and measures the ceiling before and after', async () => {
     const before = await env.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ingest_pipeline_%'",
     );
@@ -31,15 +31,22 @@ describe('ingest loadtest pipeline (real servers)', () => {
       tricklePauseMs: 50,
       timeoutMs: 60_000,
       ceilingRows: 4_000,
+      warmupRequests: 6,
     });
     expect(report.accepted).toMatchObject({ requests: 30, readings: 3_000, values: 6_000 });
-    expect(report).toMatchObject({ stored: 6_000, duplicates: 0, missing: 0, timedOut: false });
+    // The warm-up's rows are in the table and in the check, not in the measured figures.
+    expect(report.warmup).toMatchObject({ requests: 6, values: 1_200 });
+    expect(report).toMatchObject({ stored: 7_200, duplicates: 0, missing: 0, timedOut: false });
+    // (report.seconds is rounded to 10 ms)
+    expect(report.valuesPerSec * report.seconds).toBeGreaterThan(6_000 * 0.95);
+    expect(report.valuesPerSec * report.seconds).toBeLessThan(6_000 * 1.05);
     expect(report.ceiling?.before.rowsPerSec).toBeGreaterThan(0);
     expect(report.ceiling?.after.rowsPerSec).toBeGreaterThan(0);
     expect(report.ceiling?.rowsPerSec).toBe(
       Math.round((report.ceiling!.before.rowsPerSec + report.ceiling!.after.rowsPerSec) / 2),
     );
     expect(report.lagMs.count).toBe(30);
+    expect(report.transactions.count).toBeGreaterThan(0);
     expect(pipelineVerdicts(report)[0]).toMatchObject({ name: 'exactly once', ok: true });
     // The sandbox is dropped afterwards.
     const after = await env.pool.query<{ n: number }>(
