@@ -30,6 +30,14 @@ function parseFlood(v: string | undefined): { account: string; messages: number 
   return { account: m[1]!, messages: whole('flood', m[2]!) };
 }
 
+/**
+ * One request per account the run will send to: every gateway's token cached, every
+ * queue claimed and drained once, the code compiled; never more requests than the run.
+ */
+export function defaultWarmup(accounts: number, readings: number, perRequest: number): number {
+  return Math.min(accounts, Math.ceil(readings / perRequest));
+}
+
 function floodVia(v: string): boolean {
   return oneOf('flood-via', v, ['http', 'queue'] as const) === 'queue';
 }
@@ -64,7 +72,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--ceiling <n>', 'values for the raw write-path ceiling (0 skips it)', '200000')
     .option(
       '--warmup <n>',
-      'requests fed through the pipeline and stored before the clock starts (default: one per account; 0: none)',
+      'requests fed through the pipeline and stored before the clock starts (default: one per account, at most as many as the run sends; 0: none)',
     )
     .addHelpText(
       'after',
@@ -109,7 +117,11 @@ missing or duplicated.`,
       ceilingRows: whole('ceiling', f.ceiling, { min: 0 }),
       warmupRequests:
         f.warmup === undefined
-          ? whole('accounts', f.accounts)
+          ? defaultWarmup(
+              whole('accounts', f.accounts),
+              whole('readings', f.readings),
+              whole('per-request', f.perRequest),
+            )
           : whole('warmup', f.warmup, { min: 0 }),
       onProgress: progressLines(f.json),
     };
