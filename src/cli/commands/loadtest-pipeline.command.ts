@@ -115,16 +115,14 @@ missing or duplicated.`,
       tricklePauseMs: durationMs('trickle-pause', f.tricklePause),
       timeoutMs: durationMs('timeout', f.timeout),
       ceilingRows: whole('ceiling', f.ceiling, { min: 0 }),
-      warmupRequests:
-        f.warmup === undefined
-          ? defaultWarmup(
-              whole('accounts', f.accounts),
-              whole('readings', f.readings),
-              whole('per-request', f.perRequest),
-            )
-          : whole('warmup', f.warmup, { min: 0 }),
+      warmupRequests: 0,
       onProgress: progressLines(f.json),
     };
+    // The flags above are parsed once; the default warm-up follows from them.
+    options.warmupRequests =
+      f.warmup === undefined
+        ? defaultWarmup(options.accounts, options.readings, options.readingsPerRequest)
+        : whole('warmup', f.warmup, { min: 0 });
     const { runPipelineLoadtest } = await import('../../loadtest/pipeline-loadtest.js');
     const report = await runPipelineLoadtest(options);
     const { pipelineFailed, renderPipelineReport } =
