@@ -4,17 +4,20 @@
  * so messages-first hands them out within ~100 ms instead of after the
  * maintainer's next count. A pass that took a full batch runs again at once.
  * Failures are logged once per change and retried next time (a lost hint costs
- * latency only: the maintainer's counts still find the messages).
+ * latency only: the maintainer's counts still find the messages). Queues a claim
+ * held at that moment (the registry does not wait for it) are hinted again on
+ * the next pass.
  */
 import { errorMessage } from '../core/errors.js';
 import { createPeriodic } from '../core/periodic.js';
 import type { Logger } from '../core/logger.js';
+import type { HintResult } from '../registry/registry.js';
 
 export interface HintPumpDeps {
   /** Take up to `max` hinted queue ids. */
   pop(max: number): Promise<string[]>;
-  /** Mark them as having messages; returns how many entries matched. */
-  mark(queues: string[]): Promise<number>;
+  /** Mark them as having messages (the registry's markHasMessages). */
+  mark(queues: string[]): Promise<HintResult>;
   logger: Logger;
   intervalMs?: number;
   onHints?(n: number): void;
@@ -31,21 +34,27 @@ const BATCH = 1_000;
 export function startHintPump(deps: HintPumpDeps): HintPump {
   const intervalMs = deps.intervalMs ?? 100;
   let failing = false;
-  // Hints taken but not yet applied (the registry was away): tried again first.
+  // Hints taken but not yet applied (the registry was away, or a claim held the
+  // queue at that moment): tried again first, with what Redis has meanwhile.
   let pending: string[] = [];
 
   async function pass(): Promise<number> {
-    const taken = pending.length ? pending : await deps.pop(BATCH);
+    const carried = pending;
     pending = [];
+    const popped = carried.length < BATCH ? await deps.pop(BATCH - carried.length) : [];
+    const taken = carried.length ? [...new Set([...carried, ...popped])] : popped;
     if (taken.length === 0) return 0;
+    let busy: string[];
     try {
-      await deps.mark(taken);
+      ({ busy } = await deps.mark(taken));
     } catch (err) {
       pending = taken;
       throw err;
     }
-    deps.onHints?.(taken.length);
-    return taken.length;
+    pending = busy;
+    const applied = taken.length - busy.length;
+    if (applied > 0) deps.onHints?.(applied);
+    return applied;
   }
 
   const passes = createPeriodic({

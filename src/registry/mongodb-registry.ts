@@ -262,13 +262,14 @@ export async function createMongoRegistry(opts: {
       return new Date();
     },
     async markHasMessages(ids) {
-      if (ids.length === 0) return 0;
+      if (ids.length === 0) return { marked: 0, busy: [] };
       const now = new Date();
       const r = await queues.updateMany(
         { _id: { $in: [...ids] }, deleted: false },
         { $set: { hasMessages: true, hintedAt: now, updatedAt: now } },
       );
-      return r.matchedCount;
+      // A document update never waits on a claim in flight: nothing is left for later.
+      return { marked: r.matchedCount, busy: [] };
     },
     async expireLeases(o = {}) {
       const now = new Date();

@@ -226,9 +226,12 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
       return r.rows[0]!.now;
     },
     async markHasMessages(queues) {
-      if (queues.length === 0) return 0;
-      const r = await run(sql.MARK_HAS_MESSAGES, [queues]);
-      return r.rowCount ?? 0;
+      if (queues.length === 0) return { marked: 0, busy: [] };
+      const r = await run<sql.MarkHasMessagesRow>(sql.MARK_HAS_MESSAGES, [queues]);
+      return {
+        marked: r.rows.filter((x) => x.marked).length,
+        busy: r.rows.filter((x) => !x.marked).map((x) => x.id),
+      };
     },
     async expireLeases(o = {}) {
       const r = await run<{ id: string }>(sql.EXPIRE_LEASES, [o.maxAgeMs ?? null]);

@@ -67,6 +67,13 @@ export interface AccountSync {
   deleted: string[];
 }
 
+export interface HintResult {
+  /** Queues marked as having messages. */
+  marked: number;
+  /** Queues a claim or release held at that moment: not marked, hint them again. */
+  busy: string[];
+}
+
 export interface QueueRegistry {
   readonly backend: 'postgres' | 'mongodb';
   /** Atomically hand the next claimable queue to a consumer, or null (none, or stopped). */
@@ -108,8 +115,13 @@ export interface QueueRegistry {
    * process's clock), so a count's start compares with hint times without clock skew.
    */
   clock(): Promise<Date>;
-  /** Publish hints: these queues just received messages (has_messages, ahead of the counts). */
-  markHasMessages(queues: readonly string[]): Promise<number>;
+  /**
+   * Publish hints: these queues just received messages (has_messages, ahead of the counts).
+   * Never waits on a claim or release in flight: queues held by one right now come back in
+   * `busy`, for the caller to hint again (the hint pump does, on its next pass). Deleted or
+   * unknown queues are in neither.
+   */
+  markHasMessages(queues: readonly string[]): Promise<HintResult>;
   /** Busy/paused leases past their expiry (or older than maxAgeMs since the last claim/renew) are dropped. */
   expireLeases(opts?: { maxAgeMs?: number }): Promise<string[]>;
   list(): Promise<QueueEntry[]>;

@@ -13,7 +13,7 @@ export { RELEASE } from './release.sql.js';
 export { RENEW, type RenewRow } from './renew.sql.js';
 export { PAUSE, UNPAUSE } from './pause.sql.js';
 export { MARK_DELETED } from './mark-deleted.sql.js';
-export { MARK_HAS_MESSAGES } from './mark-has-messages.sql.js';
+export { MARK_HAS_MESSAGES, type MarkHasMessagesRow } from './mark-has-messages.sql.js';
 export {
   UPSERT_ACCOUNTS,
   DELETE_MISSING_ACCOUNTS,

@@ -104,7 +104,7 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       await reset(r, ['H1', 'H2', 'H3']);
       const zero = (id: string) => ({ id, ready: 0, unacked: 0 });
       await r.updateCounts([zero('H1'), zero('H2'), zero('H3')]);
-      expect(await r.markHasMessages(['H3', 'NOPE'])).toBe(1);
+      expect(await r.markHasMessages(['H3', 'NOPE'])).toEqual({ marked: 1, busy: [] });
       expect((await r.get('H3'))?.hintedAt).toBeInstanceOf(Date);
       expect(await claimAll(r, 'messages-first', 1)).toEqual(['H3']);
       // A hint while H1 is leased: the consumer may have looked before that message came.
@@ -126,7 +126,7 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect((await r.get('H1'))?.hasMessages).toBe(false);
       // Deleted queues take no hints.
       await r.markDeleted(['H2']);
-      expect(await r.markHasMessages(['H2'])).toBe(0);
+      expect(await r.markHasMessages(['H2'])).toEqual({ marked: 0, busy: [] });
     });
 
     it('publish hints: a hint since the claim outlives "empty" even after a renewal', async () => {

@@ -161,4 +161,36 @@ describe('PostgreSQL registry lock order', () => {
       expect(entries).toHaveLength(QUEUES.length);
     });
   }
+
+  it('a publish hint never waits on a queue a statement holds: it comes back busy, for the next pass', async () => {
+    const maint = regs[2]!;
+    for (const e of await maint.list()) await maint.remove(e.id);
+    await maint.upsertFromAccounts(['H0', 'H1']);
+    await maint.markDeleted(['H1']);
+    await maint.upsertFromAccounts(['H0', 'H2']);
+    await maint.updateCounts([{ id: 'H0', ready: 0, unacked: 0 }]);
+    expect((await maint.get('H0'))?.hasMessages).toBe(false);
+    const holder = await env.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT id FROM queue_registry WHERE id = 'H0' FOR UPDATE`);
+      // Were it to wait, the hint would only return once this fallback ends the holder's transaction.
+      const fallback = setTimeout(
+        () => void holder.query('ROLLBACK').catch(() => undefined),
+        3_000,
+      );
+      const started = Date.now();
+      const first = await maint.markHasMessages(['H0', 'H1', 'H2', 'NOPE']);
+      clearTimeout(fallback);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(first).toEqual({ marked: 1, busy: ['H0'] });
+      expect((await maint.get('H0'))?.hasMessages).toBe(false);
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    expect(await maint.markHasMessages(['H0'])).toEqual({ marked: 1, busy: [] });
+    expect((await maint.get('H0'))?.hasMessages).toBe(true);
+    expect((await maint.get('H1'))?.hintedAt).toBeNull();
+  });
 });

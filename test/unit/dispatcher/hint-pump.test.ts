@@ -19,7 +19,7 @@ describe('publish hint pump', () => {
       mark: async (q) => {
         if (!registryUp) throw new Error('registry down');
         marked.push(q);
-        return q.length;
+        return { marked: q.length, busy: [] };
       },
       logger: silentLogger(),
       intervalMs: 60_000,
@@ -39,7 +39,7 @@ describe('publish hint pump', () => {
       pop: async (max) => set.splice(0, max),
       mark: async (q) => {
         batches.push(q.length);
-        return q.length;
+        return { marked: q.length, busy: [] };
       },
       logger: silentLogger(),
       intervalMs: 30,
@@ -51,5 +51,29 @@ describe('publish hint pump', () => {
     set.push('LATE');
     await new Promise((r) => setTimeout(r, 100));
     expect(set).toEqual(['LATE']);
+  });
+
+  it('queues a claim held at that moment are hinted again on the next pass, with new hints', async () => {
+    const set = ['A', 'B', 'C'];
+    const calls: string[][] = [];
+    const held = new Set(['B']);
+    pump = startHintPump({
+      pop: async (max) => set.splice(0, max),
+      mark: async (q) => {
+        calls.push(q);
+        return { marked: q.filter((x) => !held.has(x)).length, busy: q.filter((x) => held.has(x)) };
+      },
+      logger: silentLogger(),
+      intervalMs: 60_000,
+    });
+    expect(await pump.runOnce()).toBe(2);
+    held.clear();
+    set.push('D', 'B');
+    expect(await pump.runOnce()).toBe(2); // B once, though carried and hinted again
+    expect(calls).toEqual([
+      ['A', 'B', 'C'],
+      ['B', 'D'],
+    ]);
+    expect(await pump.runOnce()).toBe(0);
   });
 });
