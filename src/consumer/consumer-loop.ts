@@ -28,7 +28,12 @@ export interface ConsumerLoopOptions {
   /** Exit when no queue has messages. */
   once: boolean;
   renewEveryMs: number;
-  /** Wait after "nothing to hand out" (doubles up to 8x while idle). */
+  /**
+   * Long-poll (ms): the dispatcher holds "next" up to this long for a queue with messages
+   * instead of handing out a known-empty one (0: ask and answer at once).
+   */
+  waitMs?: number;
+  /** Time between two asks after "nothing to hand out" (doubles up to 8x while idle). */
   idlePollMs: number;
   /**
    * Pause after two leases in a row found empty (doubles up to 16x): the
@@ -74,17 +79,24 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     const emptySeen = new Set<string>();
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
+      const askedAt = Date.now();
       try {
-        grant = await deps.dispatcher.next({
-          consumer: name,
-          ...(held
-            ? { release: held.grant.queue, lease: held.grant.lease, empty: held.empty }
-            : {}),
-        });
+        grant = await deps.dispatcher.next(
+          {
+            consumer: name,
+            ...(held
+              ? { release: held.grant.queue, lease: held.grant.lease, empty: held.empty }
+              : {}),
+            ...(opts.waitMs ? { wait: opts.waitMs } : {}),
+          },
+          { signal: stopping.signal },
+        );
         held = undefined;
         failures = 0;
         setState('ok');
       } catch (err) {
+        // stop() abandons a long-poll in flight: that is no dispatcher failure.
+        if (stopping.signal.aborted) break;
         if (isIngestError(err, 'DISPATCHER_STOPPED')) setState('stopped');
         else if (isIngestError(err, 'DISPATCHER_UNREACHABLE')) setState('unreachable', err);
         else {
@@ -99,7 +111,11 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       if (!grant) {
         if (opts.once) return;
         idle = Math.min(idle + 1, 3);
-        await sleep(opts.idlePollMs * 2 ** (idle - 1), stopping.signal);
+        // A long-poll that ran its course was the pause already; a quick 204 (the
+        // dispatcher did not wait: fifo, or an older one) gets the idle back-off.
+        const waited = Date.now() - askedAt;
+        const longPolled = (opts.waitMs ?? 0) > 0 && waited >= (opts.waitMs ?? 0);
+        if (!longPolled) await sleep(opts.idlePollMs * 2 ** (idle - 1) - waited, stopping.signal);
         continue;
       }
       idle = 0;

@@ -47,11 +47,26 @@ export interface ConsumerRunOptions {
   onStored?: (e: StoredEvent) => void;
 }
 
+export interface ConsumerTotals {
+  /** Messages stored (not counting ledger duplicates). */
+  messages: number;
+  /** Rows inserted. */
+  values: number;
+  /** Values offered that were already stored (replays, overlapping resends). */
+  duplicateValues: number;
+  deadLettered: number;
+}
+
 export interface ConsumerHandle {
   loop: ConsumerLoop;
   metrics: ConsumerMetrics;
   metricsUrl: string | undefined;
+  /** What this process stored so far (the --once summary). */
+  totals(): ConsumerTotals;
 }
+
+/** How long a worker's "next" waits at the dispatcher for a queue with messages (long-poll). */
+export const NEXT_WAIT_MS = 2_000;
 
 export async function runConsumer(
   ctx: { config: Config; logger: Logger; lifecycle: Lifecycle },
@@ -114,7 +129,11 @@ export async function runConsumer(
     ...(opts.sliceMs ? { sliceMs: opts.sliceMs } : {}),
     ...(opts.groupValues ? { groupValues: opts.groupValues } : {}),
   };
+  const totals: ConsumerTotals = { messages: 0, values: 0, duplicateValues: 0, deadLettered: 0 };
   const onStored = (e: StoredEvent): void => {
+    totals.messages += e.messages - e.skippedMessages;
+    totals.values += e.inserted;
+    totals.duplicateValues += e.values - e.inserted;
     metrics.messages.inc({ outcome: 'stored' }, e.messages - e.skippedMessages);
     if (e.skippedMessages) metrics.messages.inc({ outcome: 'duplicate' }, e.skippedMessages);
     metrics.values.inc({ outcome: 'inserted' }, e.inserted);
@@ -130,20 +149,23 @@ export async function runConsumer(
   );
   const events: DrainEvents = {
     deadLettered(e) {
+      totals.deadLettered += 1;
       metrics.messages.inc({ outcome: 'dead' });
       opts.events?.deadLettered?.(e);
     },
   };
 
-  // Notifications whose publish was cut short by a crash or an outage.
-  const sweeper = setInterval(() => {
+  // Notifications whose publish was cut short by a crash or an outage: once at start (a
+  // --once batch job may never live 15 s) and every 15 s after.
+  const sweep = (): Promise<void> =>
     outbox
       .sweep(10_000)
-      .then(
-        (n) => n && logger.info({ notifications: n }, 'published left-over alert notifications'),
-      )
+      .then((n) => {
+        if (n) logger.info({ notifications: n }, 'published left-over alert notifications');
+      })
       .catch((err: unknown) => logger.debug({ err: errorMessage(err) }, 'outbox sweep failed'));
-  }, 15_000);
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), 15_000);
   lifecycle.defer('outbox sweeper', () => clearInterval(sweeper));
 
   let metricsUrl: string | undefined;
@@ -170,6 +192,8 @@ export async function runConsumer(
       concurrency: opts.concurrency,
       once: opts.once,
       renewEveryMs: Math.max(500, Math.floor(config.leaseTimeout / 3)),
+      // --once exits when nothing is handed out: no waiting there.
+      waitMs: opts.once ? 0 : NEXT_WAIT_MS,
       idlePollMs: 250,
       emptyPauseMs: 20,
     },
@@ -185,5 +209,5 @@ export async function runConsumer(
     },
     'consumer started',
   );
-  return { loop, metrics, metricsUrl };
+  return { loop, metrics, metricsUrl, totals: () => ({ ...totals }) };
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { makeAdminGuard } from '../http/admin-auth.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { addMetricsRoute } from '../http/metrics.js';
-import type { Dispatcher, NextRequest } from './dispatcher.js';
+import { MAX_WAIT_MS, type Dispatcher, type NextRequest } from './dispatcher.js';
 
 export interface DispatcherAppDeps {
   dispatcher: Dispatcher;
@@ -62,6 +62,7 @@ export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
             release: { type: 'string', minLength: 1 },
             lease: { type: 'string', minLength: 1 },
             empty: { type: 'boolean' },
+            wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_MS },
           },
         },
         response: { 200: grant },
@@ -69,11 +70,15 @@ export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
     },
     async (req, reply) => {
       let clientGone = false;
+      // A consumer that goes away while it waits (long-poll) stops the wait.
+      const gone = new AbortController();
       const onClose = (): void => {
-        if (!reply.raw.writableFinished) clientGone = true;
+        if (reply.raw.writableFinished) return;
+        clientGone = true;
+        gone.abort();
       };
       reply.raw.once('close', onClose);
-      const g = await d.next(req.body);
+      const g = await d.next(req.body, { signal: gone.signal });
       reply.raw.off('close', onClose);
       if (g && (clientGone || req.raw.socket?.destroyed === true)) {
         // The consumer gave up waiting (client timeout): nobody will drain this queue or

@@ -4,7 +4,7 @@
  * Nothing is delayed on purpose (a lone request goes out at once); under load,
  * one transaction serves many consumers instead of one each.
  */
-import type { BatchItem, BatchResult, QueueRegistry, Strategy } from '../registry/registry.js';
+import type { BatchItem, BatchResult, ClaimOptions, QueueRegistry } from '../registry/registry.js';
 
 export interface ClaimBatcher {
   submit(item: BatchItem): Promise<BatchResult>;
@@ -18,8 +18,8 @@ interface Pending {
 
 export function createClaimBatcher(deps: {
   registry: QueueRegistry;
-  /** Strategy and lease at the time a batch goes out. */
-  current: () => Promise<{ strategy: Strategy; leaseMs: number }>;
+  /** Strategy, lease (and whether only queues with messages) at the time a batch goes out. */
+  current: () => Promise<ClaimOptions>;
   maxBatch?: number;
   maxInFlight?: number;
   onBatch?: (size: number, seconds: number) => void;
@@ -37,10 +37,9 @@ export function createClaimBatcher(deps: {
       const started = performance.now();
       void (async () => {
         try {
-          const { strategy, leaseMs } = await deps.current();
           const results = await deps.registry.claimBatch(
             batch.map((p) => p.item),
-            { strategy, leaseMs },
+            await deps.current(),
           );
           deps.onBatch?.(batch.length, (performance.now() - started) / 1000);
           batch.forEach((p, k) => p.resolve(results[k] ?? { lease: null }));

@@ -63,13 +63,20 @@ export interface QueueStatusResponse {
 
 export interface DispatcherClient {
   readonly url: string;
-  /** null when there is nothing to hand out (204). */
-  next(req: {
-    consumer: string;
-    release?: string;
-    lease?: string;
-    empty?: boolean;
-  }): Promise<NextGrant | null>;
+  /**
+   * null when there is nothing to hand out (204). `wait` (ms): long-poll for a queue with
+   * messages (the request's timeout grows by it); `signal` abandons the request.
+   */
+  next(
+    req: {
+      consumer: string;
+      release?: string;
+      lease?: string;
+      empty?: boolean;
+      wait?: number;
+    },
+    opts?: { signal?: AbortSignal },
+  ): Promise<NextGrant | null>;
   release(queue: string, req: { lease: string; empty?: boolean }): Promise<void>;
   renew(queue: string, lease: string): Promise<{ expiresAt: string }>;
   pause(queue: string): Promise<void>;
@@ -122,7 +129,13 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
   let closed = false;
 
-  function send(method: string, path: string, body?: unknown, admin = false): Promise<RawResponse> {
+  function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    admin = false,
+    extra: { waitMs?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<RawResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload !== undefined) {
@@ -149,10 +162,18 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
           res.on('error', (err: Error) => reject(unreachable(err)));
         },
       );
-      req.setTimeout(timeoutMs, () => {
-        req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+      const limit = timeoutMs + (extra.waitMs ?? 0);
+      req.setTimeout(limit, () => {
+        req.destroy(new Error(`no answer within ${limit} ms`));
       });
+      const { signal } = extra;
+      const onAbort = (): void => {
+        req.destroy(new Error('request abandoned'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal?.removeEventListener('abort', onAbort));
       req.on('error', (err: Error) => reject(unreachable(err)));
+      if (signal?.aborted) onAbort();
       req.end(payload);
     });
   }
@@ -187,9 +208,10 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
     what: string,
     body?: unknown,
     admin = false,
+    extra?: { waitMs?: number; signal?: AbortSignal | undefined },
   ): Promise<RawResponse> {
     if (closed) throw new IngestError('DISPATCHER_UNREACHABLE', 'dispatcher client closed');
-    const res = await send(method, path, body, admin);
+    const res = await send(method, path, body, admin, extra);
     if (res.status >= 400) throw failure(res, what);
     return res;
   }
@@ -198,8 +220,11 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
 
   return {
     url: shownUrl,
-    async next(req) {
-      const res = await call('POST', '/queue/next', 'next queue', req);
+    async next(req, opts = {}) {
+      const res = await call('POST', '/queue/next', 'next queue', req, false, {
+        waitMs: req.wait ?? 0,
+        signal: opts.signal,
+      });
       if (res.status === 204) return null;
       return parseJson(res.body) as NextGrant;
     },

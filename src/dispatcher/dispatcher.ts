@@ -7,7 +7,13 @@
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Lease, QueueRegistry, Strategy } from '../registry/registry.js';
+import type {
+  BatchItem,
+  BatchResult,
+  Lease,
+  QueueRegistry,
+  Strategy,
+} from '../registry/registry.js';
 import { displayState } from '../registry/registry.js';
 import type {
   DispatcherStatus,
@@ -16,6 +22,7 @@ import type {
   QueueStatusResponse,
 } from './client.js';
 import { createClaimBatcher } from './claim-batcher.js';
+import { createClaimWaiters } from './claim-waiters.js';
 import type { DispatcherMetrics } from './metrics.js';
 
 export interface NextRequest {
@@ -23,10 +30,25 @@ export interface NextRequest {
   release?: string;
   lease?: string;
   empty?: boolean;
+  /**
+   * Long-poll (ms, at most MAX_WAIT_MS): rather than take a queue known to be empty,
+   * wait up to this long for one with messages; then answer as without waiting.
+   * Honoured under messages-first while the maintainer is alive (has_messages is
+   * trusted); otherwise the answer comes at once.
+   */
+  wait?: number;
 }
 
+/** Longest long-poll a request may ask for. */
+export const MAX_WAIT_MS = 30_000;
+
 export interface Dispatcher {
-  next(req: NextRequest): Promise<NextGrant | null>;
+  /** `signal`: the consumer went away (a long-poll stops waiting and answers null). */
+  next(req: NextRequest, opts?: { signal?: AbortSignal }): Promise<NextGrant | null>;
+  /** Queues may have messages now (publish hints applied): parked consumers try again. */
+  notifyMessages(): void;
+  /** Consumers parked in a long-poll right now. */
+  waitingConsumers(): number;
   release(queue: string, lease: string, empty?: boolean): Promise<void>;
   renew(queue: string, lease: string): Promise<{ expiresAt: string }>;
   pause(queue: string): Promise<void>;
@@ -52,6 +74,8 @@ export interface DispatcherDeps {
   maxBatch?: number;
   /** Interval of the expired-lease sweep (ms); 0 disables it. */
   sweepMs?: number;
+  /** While consumers wait (long-poll), how often they re-check the registry anyway (ms). */
+  recheckMs?: number;
   now?: () => number;
 }
 
@@ -160,9 +184,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     };
   }
 
+  const waiters = createClaimWaiters({
+    recheckMs: deps.recheckMs,
+    now,
+    onSize: (n) => metrics?.waiting.set(n),
+  });
+
   async function releaseOrThrow(queue: string, lease: string, empty?: boolean): Promise<void> {
     const r = await registry.release(queue, lease, { empty });
     metrics?.releases.inc({ result: r });
+    // Given back with messages left: a waiting consumer can take it now.
+    if (r === 'released' && !empty) waiters.wake();
     if (r === 'not-found') throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
     if (r === 'not-held')
       throw new IngestError(
@@ -180,6 +212,91 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     maxBatch: deps.maxBatch,
     onBatch: (size) => metrics?.batchSize.observe(size),
   });
+  // Consumers that wait (long-poll) claim only queues known to hold messages.
+  const waitingBatcher = createClaimBatcher({
+    registry,
+    current: async () => ({
+      strategy: 'messages-first' as const,
+      leaseMs: config.leaseTimeout,
+      withMessages: true,
+    }),
+    maxBatch: deps.maxBatch,
+    onBatch: (size) => metrics?.batchSize.observe(size),
+  });
+
+  /** A give-back that came with a next request: metrics, and "released" for the answer. */
+  function noteRelease(
+    result: BatchResult['released'],
+    req: NextRequest,
+    empty: boolean | undefined,
+  ): boolean | undefined {
+    if (result === undefined) return undefined;
+    // A failed release (lease lost meanwhile) must not keep the consumer from its next
+    // queue: it is reported as "released": false.
+    metrics?.releases.inc({ result });
+    const ok = result === 'released';
+    if (!ok)
+      log.debug({ queue: req.release, consumer: req.consumer, result }, 'release with next failed');
+    // Given back with messages left: a waiting consumer can take it now.
+    else if (!empty) waiters.wake();
+    return ok;
+  }
+
+  async function stoppedOrEmpty(): Promise<null> {
+    // The claim honours the shared stop flag; tell "stopped" from "nothing to do".
+    if (await registry.isStopped()) {
+      metrics?.next.inc({ result: 'stopped' });
+      throw new IngestError('DISPATCHER_STOPPED', 'dispatcher stopped: no queues handed out', {
+        retryAfter: 1,
+      });
+    }
+    metrics?.next.inc({ result: 'empty' });
+    return null;
+  }
+
+  function granted(lease: Lease, released: boolean | undefined): NextGrant {
+    metrics?.next.inc({ result: 'granted' });
+    return {
+      queue: lease.queue,
+      lease: lease.lease,
+      expiresAt: lease.expiresAt.toISOString(),
+      ...(released === undefined ? {} : { released }),
+    };
+  }
+
+  /**
+   * Long-poll: claim among queues with messages, park until something may have changed,
+   * try again; at the deadline undefined (answer as without waiting). `released` is set
+   * once the give-back (if any) has happened.
+   */
+  async function claimWaiting(
+    req: NextRequest,
+    release: BatchItem['release'],
+    waitMs: number,
+    signal: AbortSignal | undefined,
+    out: { released?: boolean | undefined },
+  ): Promise<NextGrant | null | undefined> {
+    const deadline = now() + waitMs;
+    let first = true;
+    for (;;) {
+      const since = waiters.generation();
+      const r = await waitingBatcher.submit({
+        consumer: req.consumer,
+        ...(release ? { release } : {}),
+      });
+      if (release) out.released = noteRelease(r.released, req, release.empty);
+      release = undefined;
+      if (r.lease) return granted(r.lease, out.released);
+      if (first && (await registry.isStopped())) return stoppedOrEmpty();
+      first = false;
+      const outcome = await waiters.wait(since, deadline, signal);
+      if (outcome === 'deadline') return undefined;
+      if (outcome !== 'woken') {
+        metrics?.next.inc({ result: 'empty' });
+        return null;
+      }
+    }
+  }
 
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweepFailing = false;
@@ -192,6 +309,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           if (sweepFailing) log.info('lease sweep works again');
           sweepFailing = false;
           if (ids.length) {
+            waiters.wake();
             metrics?.expired.inc(ids.length);
             log.info({ queues: ids }, 'expired leases given back');
           }
@@ -205,29 +323,26 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   return {
-    async next(req) {
+    async next(req, opts = {}) {
       if (req.release !== undefined && req.lease === undefined)
         throw new IngestError('VALIDATION', '"release" needs the "lease" it was handed out with');
-      const release =
+      let release: BatchItem['release'] =
         req.release !== undefined
           ? { queue: req.release, lease: req.lease!, empty: req.empty }
           : undefined;
+      const out: { released?: boolean | undefined } = {};
+      const waitMs = Math.min(Math.max(0, req.wait ?? 0), MAX_WAIT_MS);
+      if (waitMs > 0 && (await effectiveStrategy()).strategy === 'messages-first') {
+        const answer = await claimWaiting(req, release, waitMs, opts.signal, out);
+        if (answer !== undefined) return answer;
+        // The deadline: answer as without waiting (a known-empty queue may go out).
+        release = undefined;
+      }
       const end = metrics?.claimSeconds.startTimer();
       const r = await batcher.submit({ consumer: req.consumer, ...(release ? { release } : {}) });
       let lease: Lease | null = r.lease;
-      let released: boolean | undefined;
-      if (r.released !== undefined) {
-        // A failed release (lease lost meanwhile) must not keep the consumer from its next
-        // queue: it is reported as "released": false.
-        metrics?.releases.inc({ result: r.released });
-        released = r.released === 'released';
-        if (!released)
-          log.debug(
-            { queue: req.release, consumer: req.consumer, result: r.released },
-            'release with next failed',
-          );
-      }
-      if (!lease && released) {
+      if (release) out.released = noteRelease(r.released, req, release.empty);
+      if (!lease && release && out.released) {
         // A batch claims from the snapshot before its give-backs: when nothing else
         // was idle, the queue just given back may go straight back out.
         const { strategy } = await effectiveStrategy();
@@ -238,25 +353,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         });
       }
       end?.();
-      if (!lease) {
-        // The claim honours the shared stop flag; tell "stopped" from "nothing to do".
-        if (await registry.isStopped()) {
-          metrics?.next.inc({ result: 'stopped' });
-          throw new IngestError('DISPATCHER_STOPPED', 'dispatcher stopped: no queues handed out', {
-            retryAfter: 1,
-          });
-        }
-        metrics?.next.inc({ result: 'empty' });
-        return null;
-      }
-      metrics?.next.inc({ result: 'granted' });
-      return {
-        queue: lease.queue,
-        lease: lease.lease,
-        expiresAt: lease.expiresAt.toISOString(),
-        ...(released === undefined ? {} : { released }),
-      };
+      return lease ? granted(lease, out.released) : stoppedOrEmpty();
     },
+    notifyMessages: () => waiters.wake(),
+    waitingConsumers: () => waiters.size,
     release: releaseOrThrow,
     async renew(queue, lease) {
       const r = await registry.renew(queue, lease, config.leaseTimeout);
@@ -276,6 +376,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async unpause(queue) {
       if (!(await registry.unpause(queue)))
         throw new IngestError('NOT_FOUND', `unknown queue ${queue}`);
+      waiters.wake();
       log.info({ queue }, 'queue unpaused');
     },
     async stop() {
@@ -286,6 +387,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async start() {
       await registry.setStopped(false);
       metrics?.stopped.set(0);
+      waiters.wake();
       log.info('dispatcher started: handing out queues');
     },
     describe,
@@ -323,6 +425,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       };
     },
     async close() {
+      // Parked consumers get their answer (204) now rather than at their deadline.
+      waiters.close();
       if (sweepTimer) clearInterval(sweepTimer);
       sweepTimer = undefined;
     },

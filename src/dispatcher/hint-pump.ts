@@ -26,6 +26,12 @@ export interface HintPumpDeps {
 export interface HintPump {
   /** One pass now (tests); resolves with the hints applied. */
   runOnce(): Promise<number>;
+  /**
+   * A pass as soon as possible (a hint was published and consumers are waiting): joins
+   * the pass in flight and runs one more after it, so a hint added meanwhile is not
+   * left for the next interval. Failures are left to the interval's passes to report.
+   */
+  poke(): void;
   close(): Promise<void>;
 }
 
@@ -76,5 +82,23 @@ export function startHintPump(deps: HintPumpDeps): HintPump {
     },
   });
   passes.start(intervalMs);
-  return { runOnce: () => passes.runOnce(), close: () => passes.close() };
+  let poking: Promise<unknown> | undefined;
+  let again = false;
+  function poke(): void {
+    if (poking) {
+      again = true;
+      return;
+    }
+    poking = passes
+      .runOnce()
+      .catch(() => undefined)
+      .finally(() => {
+        poking = undefined;
+        if (again) {
+          again = false;
+          poke();
+        }
+      });
+  }
+  return { runOnce: () => passes.runOnce(), poke, close: () => passes.close() };
 }

@@ -11,6 +11,7 @@ export interface DispatcherMetrics {
   batchSize: Histogram;
   fallback: Gauge;
   stopped: Gauge;
+  waiting: Gauge;
 }
 
 export function createDispatcherMetrics(registry: Registry): DispatcherMetrics {
@@ -64,6 +65,11 @@ export function createDispatcherMetrics(registry: Registry): DispatcherMetrics {
     stopped: new Gauge({
       name: 'ingest_dispatcher_stopped',
       help: '1 after POST /stop on this dispatcher (the flag is shared through the registry)',
+      registers,
+    }),
+    waiting: new Gauge({
+      name: 'ingest_dispatcher_waiting_consumers',
+      help: 'POST /queue/next requests parked waiting for a queue with messages (long-poll)',
       registers,
     }),
   };

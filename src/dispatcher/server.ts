@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../adapters/redis/client.js';
+import { createRedis, disconnectRedis } from '../adapters/redis/client.js';
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage, isIngestError } from '../core/errors.js';
 import { createLifecycle } from '../core/lifecycle.js';
@@ -17,7 +17,7 @@ import { buildDispatcherApp } from './app.js';
 import { createDispatcher } from './dispatcher.js';
 import { createDispatcherMetrics } from './metrics.js';
 import { startHintPump } from './hint-pump.js';
-import { popHints } from '../adapters/redis/queue-hints.js';
+import { popHints, subscribeHints } from '../adapters/redis/queue-hints.js';
 
 export interface DispatcherServer {
   url: string;
@@ -34,6 +34,9 @@ export interface DispatcherServerDeps {
   /** Tests shorten the heartbeat/stop-flag cache and the lease sweep. */
   cacheMs?: number;
   sweepMs?: number;
+  /** Tests stretch the hint pump's interval and the long-poll re-check (ms). */
+  hintIntervalMs?: number;
+  recheckMs?: number;
   /**
    * Aborted during start (a signal before the server listens): whatever was opened is
    * closed again and the start rejects, instead of a server nobody will ever close.
@@ -112,20 +115,7 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
     }
     checkAborted();
     const redis = deps.redis ?? createRedis(config.redisUrl, { logger, name: 'ingest-dispatch' });
-    if (!deps.redis)
-      lifecycle.defer('redis', async () => {
-        // Disconnecting while ioredis is still connecting or in its ready check leaves its
-        // 2 s disconnect timer holding the process open: let the connect finish (bounded).
-        if (redis.status === 'connecting' || redis.status === 'connect')
-          await within(
-            new Promise<void>((resolve) => {
-              redis.once('ready', () => resolve());
-              redis.once('end', () => resolve());
-            }),
-            1_000,
-          );
-        redis.disconnect();
-      });
+    if (!deps.redis) lifecycle.defer('redis', () => disconnectRedis(redis));
     const metricsRegistry = createMetricsRegistry('dispatcher');
     const metrics = createDispatcherMetrics(metricsRegistry);
     const dispatcher = createDispatcher({
@@ -136,6 +126,7 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
       metrics,
       cacheMs: deps.cacheMs,
       sweepMs: deps.sweepMs,
+      recheckMs: deps.recheckMs,
     });
     const hints = startHintPump({
       // Not connected yet (or reconnecting): no hints this round rather than an error;
@@ -144,9 +135,18 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
         redis.status === 'ready' ? popHints(redis, config.redisPrefix, max) : Promise.resolve([]),
       mark: (queues) => registry.markHasMessages(queues),
       logger: logger.child({ component: 'dispatcher' }),
-      onHints: (n) => metrics.hints.inc(n),
+      intervalMs: deps.hintIntervalMs,
+      onHints: (n) => {
+        metrics.hints.inc(n);
+        dispatcher.notifyMessages();
+      },
     });
     lifecycle.defer('publish hints', () => hints.close());
+    // Consumers waiting for work get a hinted queue within milliseconds, not at the next pass.
+    const unsubscribe = subscribeHints(redis, config.redisPrefix, () => {
+      if (dispatcher.waitingConsumers() > 0) hints.poke();
+    });
+    lifecycle.defer('publish hint subscription', unsubscribe);
     const app = buildDispatcherApp({
       dispatcher,
       logger,

@@ -95,7 +95,7 @@ export async function createMongoRegistry(opts: {
       // No multi-document claim in one step here: one findOneAndUpdate per item.
       const out = [];
       for (const item of items) {
-        const req = { consumer: item.consumer, strategy: o.strategy, leaseMs: o.leaseMs };
+        const req = { consumer: item.consumer, ...o };
         if (item.release) out.push(await registry.releaseAndClaim(item.release, req));
         else out.push({ lease: await registry.claimNext(req) });
       }
@@ -111,7 +111,7 @@ export async function createMongoRegistry(opts: {
       const lease = randomUUID();
       const expiresAt = new Date(now.getTime() + req.leaseMs);
       const doc = await queues.findOneAndUpdate(
-        CLAIMABLE,
+        req.withMessages ? { ...CLAIMABLE, hasMessages: true } : CLAIMABLE,
         {
           $set: {
             state: 'busy',

@@ -120,7 +120,8 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     backend: 'postgres',
     async claimNext(req: ClaimRequest): Promise<Lease | null> {
       const lease = randomUUID();
-      const r = await run<sql.ClaimRow>(sql.CLAIM[req.strategy], [
+      const statement = req.withMessages ? sql.CLAIM_WITH_MESSAGES : sql.CLAIM;
+      const r = await run<sql.ClaimRow>(statement[req.strategy], [
         req.consumer,
         lease,
         req.leaseMs,
@@ -131,7 +132,8 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     async claimBatch(items, o) {
       if (items.length === 0) return [];
       const leases = items.map(() => randomUUID());
-      const r = await run<sql.ClaimBatchRow>(sql.CLAIM_BATCH[o.strategy], [
+      const statement = o.withMessages ? sql.CLAIM_BATCH_WITH_MESSAGES : sql.CLAIM_BATCH;
+      const r = await run<sql.ClaimBatchRow>(statement[o.strategy], [
         items.map((i) => i.consumer),
         leases,
         items.map((i) => i.release?.queue ?? null),

@@ -42,7 +42,15 @@ export interface ClaimRequest {
   consumer: string;
   strategy: Strategy;
   leaseMs: number;
+  /**
+   * Only queues known to hold messages (has_messages), in the strategy's order: what a
+   * consumer that would rather wait than take a known-empty queue asks for.
+   */
+  withMessages?: boolean;
 }
+
+/** How a batch of claims picks its queues. */
+export type ClaimOptions = Omit<ClaimRequest, 'consumer'>;
 
 export interface BatchItem {
   consumer: string;
@@ -92,10 +100,7 @@ export interface QueueRegistry {
    * results in request order, each with its own lease or null. A dispatcher
    * coalesces concurrent POST /queue/next into these.
    */
-  claimBatch(
-    items: readonly BatchItem[],
-    opts: { strategy: Strategy; leaseMs: number },
-  ): Promise<BatchResult[]>;
+  claimBatch(items: readonly BatchItem[], opts: ClaimOptions): Promise<BatchResult[]>;
   /** Give a queue back; `empty` records that the consumer found it drained. */
   release(queue: string, lease: string, opts?: { empty?: boolean }): Promise<ReleaseResult>;
   renew(queue: string, lease: string, leaseMs: number): Promise<RenewResult>;

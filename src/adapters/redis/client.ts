@@ -49,3 +49,21 @@ export async function redisReady(client: Redis, timeoutMs = 5_000): Promise<void
     client.on('ready', onReady);
   });
 }
+
+/**
+ * Disconnect. Disconnecting while ioredis is still connecting or in its ready check
+ * leaves its 2 s disconnect timer holding the process open: let the connect finish
+ * first (bounded by `boundMs`).
+ */
+export async function disconnectRedis(client: Redis, boundMs = 1_000): Promise<void> {
+  if (client.status === 'connecting' || client.status === 'connect') {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, boundMs);
+      client.once('ready', () => resolve());
+      client.once('end', () => resolve());
+    });
+    clearTimeout(timer);
+  }
+  client.disconnect();
+}

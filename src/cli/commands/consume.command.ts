@@ -17,7 +17,10 @@ export function registerConsume(program: Command): void {
     .description(
       'ask the dispatcher for account queues, store their readings in PostgreSQL exactly once (ack after commit), publish alert notifications, dead-letter bad messages',
     )
-    .option('--once', 'drain until no queue has messages, then exit (batch jobs, tests)')
+    .option(
+      '--once',
+      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it',
+    )
     .option(
       '--prefetch <n>',
       "largest prefetch window per queue; the window is sized to ~8 MB of that queue's messages",
@@ -84,6 +87,13 @@ replay a no-op).`,
         metricsPort: config.metricsPort,
       });
       await Promise.race([handle.loop.done, lifecycle.closed]);
+      if (flags.once) {
+        const t = handle.totals();
+        ctx.logger.info(
+          t,
+          `drained: ${t.messages} messages, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
+        );
+      }
     } finally {
       await lifecycle.close();
     }

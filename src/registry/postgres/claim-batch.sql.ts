@@ -1,6 +1,6 @@
 import type { Strategy } from '../registry.js';
 import type { Statement } from './statement.js';
-import { ORDER } from './strategy-order.sql.js';
+import { ORDER, withMessagesFilter } from './strategy-order.sql.js';
 
 /**
  * Several consumers at once: every give-back, then as many idle queues as
@@ -12,7 +12,7 @@ import { ORDER } from './strategy-order.sql.js';
  * pick never waits (SKIP LOCKED). The maintainer's bulk updates skip locked
  * rows, so a claim never waits on the maintainer while holding rows it needs.
  */
-function claimBatchSql(strategy: Strategy): string {
+function claimBatchSql(strategy: Strategy, withMessages = false): string {
   return `WITH req AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])
       WITH ORDINALITY AS r(consumer, lease, rel_queue, rel_lease, rel_empty, n)
@@ -33,7 +33,7 @@ function claimBatchSql(strategy: Strategy): string {
   ), pick AS (
     SELECT id, row_number() OVER () AS n FROM (
       SELECT id FROM queue_registry
-       WHERE state = 'idle' AND NOT deleted
+       WHERE state = 'idle' AND NOT deleted${withMessagesFilter(withMessages)}
          AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)
          AND (SELECT count(*) FROM rel) >= 0
        ORDER BY ${ORDER[strategy]}
@@ -60,6 +60,12 @@ function claimBatchSql(strategy: Strategy): string {
 export const CLAIM_BATCH: Record<Strategy, Statement> = {
   fifo: { name: 'registry-batch-fifo', text: claimBatchSql('fifo') },
   'messages-first': { name: 'registry-batch-mf', text: claimBatchSql('messages-first') },
+};
+
+/** The same, only among queues known to hold messages (consumers that would rather wait). */
+export const CLAIM_BATCH_WITH_MESSAGES: Record<Strategy, Statement> = {
+  fifo: { name: 'registry-batch-fifo-msgs', text: claimBatchSql('fifo', true) },
+  'messages-first': { name: 'registry-batch-mf-msgs', text: claimBatchSql('messages-first', true) },
 };
 
 /** One row per request, in request order. */

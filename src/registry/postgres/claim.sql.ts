@@ -1,19 +1,19 @@
 import type { Strategy } from '../registry.js';
 import type { Statement } from './statement.js';
-import { ORDER } from './strategy-order.sql.js';
+import { ORDER, withMessagesFilter } from './strategy-order.sql.js';
 
 /**
  * Claim one idle queue. `after` names a data-modifying CTE that must finish
  * first: the pick then locks nothing until the give-backs hold their rows, so
  * the statement never waits while holding picked rows (no lock cycle).
  */
-export function claimSql(strategy: Strategy, after?: string): string {
+export function claimSql(strategy: Strategy, after?: string, withMessages?: boolean): string {
   return `UPDATE queue_registry q
      SET state = 'busy', consumer = $1, lease_id = $2, leased_at = now(),
          lease_expires_at = now() + $3 * interval '1 millisecond',
          last_delivered_at = now(), updated_at = now()
     FROM (SELECT id FROM queue_registry
-           WHERE state = 'idle' AND NOT deleted
+           WHERE state = 'idle' AND NOT deleted${withMessagesFilter(withMessages)}
              AND NOT EXISTS (SELECT 1 FROM dispatcher_control WHERE stopped)${after ? `\n             AND (SELECT count(*) FROM ${after}) >= 0` : ''}
            ORDER BY ${ORDER[strategy]}
            LIMIT 1 FOR UPDATE SKIP LOCKED) c
@@ -25,6 +25,15 @@ export function claimSql(strategy: Strategy, after?: string): string {
 export const CLAIM: Record<Strategy, Statement> = {
   fifo: { name: 'registry-claim-fifo', text: claimSql('fifo') },
   'messages-first': { name: 'registry-claim-mf', text: claimSql('messages-first') },
+};
+
+/** The same, only among queues known to hold messages. */
+export const CLAIM_WITH_MESSAGES: Record<Strategy, Statement> = {
+  fifo: { name: 'registry-claim-fifo-msgs', text: claimSql('fifo', undefined, true) },
+  'messages-first': {
+    name: 'registry-claim-mf-msgs',
+    text: claimSql('messages-first', undefined, true),
+  },
 };
 
 export interface ClaimRow {

@@ -6,8 +6,8 @@ import { RELEASE } from './release.sql.js';
 import { RENEW } from './renew.sql.js';
 
 export type { Statement } from './statement.js';
-export { CLAIM, type ClaimRow } from './claim.sql.js';
-export { CLAIM_BATCH, type ClaimBatchRow } from './claim-batch.sql.js';
+export { CLAIM, CLAIM_WITH_MESSAGES, type ClaimRow } from './claim.sql.js';
+export { CLAIM_BATCH, CLAIM_BATCH_WITH_MESSAGES, type ClaimBatchRow } from './claim-batch.sql.js';
 export { RELEASE_AND_CLAIM, type ReleaseAndClaimRow } from './release-and-claim.sql.js';
 export { RELEASE } from './release.sql.js';
 export { RENEW, type RenewRow } from './renew.sql.js';

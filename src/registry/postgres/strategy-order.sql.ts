@@ -5,3 +5,8 @@ export const ORDER: Record<Strategy, string> = {
   fifo: 'last_delivered_at NULLS FIRST, id',
   'messages-first': 'has_messages DESC, last_delivered_at NULLS FIRST, id',
 };
+
+/** The pick's filter beyond "idle and not deleted": only queues known to hold messages. */
+export function withMessagesFilter(withMessages: boolean | undefined): string {
+  return withMessages ? ' AND has_messages' : '';
+}

@@ -129,6 +129,31 @@ export function registryContract(make: () => Promise<ContractStore>): void {
       expect(await r.markHasMessages(['H2'])).toEqual({ marked: 0, busy: [] });
     });
 
+    it('withMessages: only queues known to hold messages, in strategy order; batches too', async () => {
+      await reset(r, ['N1', 'N2', 'N3', 'N4']);
+      const zero = (id: string) => ({ id, ready: 0, unacked: 0 });
+      await r.updateCounts([
+        zero('N1'),
+        { id: 'N2', ready: 3, unacked: 0 },
+        zero('N3'),
+        zero('N4'),
+      ]);
+      await r.markHasMessages(['N4']);
+      const only = { consumer: 'c', strategy: 'messages-first' as const, leaseMs: LEASE };
+      const first = await r.claimNext({ ...only, withMessages: true });
+      expect(first?.queue).toBe('N2');
+      const batch = await r.claimBatch([{ consumer: 'a' }, { consumer: 'b' }], {
+        strategy: 'messages-first',
+        leaseMs: LEASE,
+        withMessages: true,
+      });
+      // N4 (hinted) is the one left with messages; N1 and N3 are known empty.
+      expect(batch.map((b) => b.lease?.queue ?? null)).toEqual(['N4', null]);
+      expect(await r.claimNext({ ...only, withMessages: true })).toBeNull();
+      // Without the filter the known-empty ones still go out.
+      expect((await r.claimNext(only))?.queue).toBe('N1');
+    });
+
     it('publish hints: a hint since the claim outlives "empty" even after a renewal', async () => {
       await reset(r, ['R1']);
       await r.updateCounts([{ id: 'R1', ready: 0, unacked: 0 }]);

@@ -125,3 +125,70 @@ describe('consumer loop with many workers', () => {
     }
   });
 });
+
+describe('consumer loop with a long-polling dispatcher', () => {
+  /** A dispatcher that holds every "next" for its wait, then answers 204 (nothing came). */
+  function waitingStandIn() {
+    const asks: Array<{ at: number; wait: number | undefined }> = [];
+    let abandoned = 0;
+    const dispatcher = {
+      next(req: { wait?: number }, o: { signal?: AbortSignal } = {}) {
+        asks.push({ at: Date.now(), wait: req.wait });
+        return new Promise<null>((resolve, reject) => {
+          const t = setTimeout(() => resolve(null), req.wait ?? 0);
+          o.signal?.addEventListener('abort', () => {
+            clearTimeout(t);
+            abandoned += 1;
+            reject(new Error('request abandoned'));
+          });
+        });
+      },
+      async release() {},
+      async renew() {
+        return { expiresAt: '' };
+      },
+    };
+    return { asks, dispatcher, abandoned: () => abandoned };
+  }
+
+  it('asks again at once after a wait that ran its course (no idle sleep on top)', async () => {
+    const s = waitingStandIn();
+    loop = startConsumerLoop(
+      {
+        dispatcher: s.dispatcher,
+        drain: async () => ({ messages: 0, values: 0, empty: true }),
+        logger: silentLogger(),
+        name: 'c',
+      },
+      { ...opts, idlePollMs: 100, waitMs: 120, emptyPauseMs: 0 },
+    );
+    await new Promise((r) => setTimeout(r, 650));
+    expect(s.asks.every((a) => a.wait === 120)).toBe(true);
+    // 120 ms per ask and no 100-400 ms idle sleep between them: about 5 asks, not 2-3.
+    expect(s.asks.length).toBeGreaterThanOrEqual(5);
+    const gaps = s.asks.slice(1).map((a, i) => a.at - s.asks[i]!.at);
+    expect(Math.max(...gaps)).toBeLessThan(200);
+  });
+
+  it('stop() abandons the wait in flight at once, without reporting the dispatcher unreachable', async () => {
+    const s = waitingStandIn();
+    const states: string[] = [];
+    loop = startConsumerLoop(
+      {
+        dispatcher: s.dispatcher,
+        drain: async () => ({ messages: 0, values: 0, empty: true }),
+        logger: silentLogger(),
+        name: 'c',
+        onDispatcherState: (st) => states.push(st),
+      },
+      { ...opts, waitMs: 10_000, emptyPauseMs: 0 },
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await loop.stop();
+    loop = undefined;
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(s.abandoned()).toBe(1);
+    expect(states).not.toContain('unreachable');
+  });
+});

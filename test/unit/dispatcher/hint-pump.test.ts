@@ -76,4 +76,30 @@ describe('publish hint pump', () => {
     ]);
     expect(await pump.runOnce()).toBe(0);
   });
+
+  it('poke() applies a hint at once, and a hint added during a pass gets a pass of its own', async () => {
+    const set: string[] = [];
+    const marked: string[][] = [];
+    let release: (() => void) | undefined;
+    pump = startHintPump({
+      pop: async (max) => set.splice(0, max),
+      mark: async (q) => {
+        // The first pass is slow: a hint arrives while it runs.
+        if (marked.length === 0) await new Promise<void>((r) => (release = r));
+        marked.push(q);
+        return { marked: q.length, busy: [] };
+      },
+      logger: silentLogger(),
+      intervalMs: 60_000,
+    });
+    set.push('A');
+    pump.poke();
+    await new Promise((r) => setTimeout(r, 20));
+    set.push('B');
+    pump.poke(); // joins the pass in flight, which took only A
+    release!();
+    const deadline = Date.now() + 2_000;
+    while (marked.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(marked).toEqual([['A'], ['B']]);
+  });
 });
