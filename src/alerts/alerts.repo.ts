@@ -108,10 +108,18 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
     // Both thresholds: the alert fires outside [below, above]; an inverted band would fire always.
     throw new IngestError('VALIDATION', '--below must not be greater than --above');
   }
+  let id: number | undefined;
   try {
+    // Inserted only for an existing account (and its own gateway): a typo in
+    // either would otherwise be a rule that silently never fires.
     const res = await db.query<{ id: number }>(
       `INSERT INTO alert_rules (account_id, source_key, device, param, above, below, endpoint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+       SELECT a.id, $2::text, $3::text, $4::integer, $5::float8, $6::float8, $7::text
+         FROM accounts a
+        WHERE a.id = $1
+          AND ($2::text IS NULL OR EXISTS (
+                SELECT 1 FROM gateways g WHERE g.source_key = $2 AND g.account_id = a.id))
+       RETURNING id`,
       [
         r.account,
         r.gateway ?? null,
@@ -122,8 +130,7 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
         r.endpoint,
       ],
     );
-    const rule = (await listRules(db)).find((x) => x.id === res.rows[0]!.id);
-    return rule!;
+    id = res.rows[0]?.id;
   } catch (err) {
     if (pgCode(err) === '23503')
       throw new IngestError(
@@ -132,6 +139,32 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
       );
     throw err;
   }
+  if (id === undefined) throw await ruleTargetError(db, r);
+  return (await listRules(db)).find((x) => x.id === Number(id))!;
+}
+
+/** Why addRule inserted nothing: the account is unknown, or the gateway is not one of its own. */
+async function ruleTargetError(db: Queryable, r: NewRule): Promise<IngestError> {
+  const res = await db.query<{ account: string | null; gateway_account: string | null }>(
+    `SELECT (SELECT id FROM accounts WHERE id = $1) AS account,
+            (SELECT account_id FROM gateways WHERE source_key = $2) AS gateway_account`,
+    [r.account, r.gateway ?? null],
+  );
+  const found = res.rows[0];
+  if (!found?.account)
+    return new IngestError(
+      'NOT_FOUND',
+      `unknown account "${r.account}" (ingest accounts list shows them)`,
+    );
+  if (!found.gateway_account)
+    return new IngestError(
+      'NOT_FOUND',
+      `unknown gateway "${r.gateway}" (ingest gateways list shows them)`,
+    );
+  return new IngestError(
+    'VALIDATION',
+    `gateway "${r.gateway}" belongs to account "${found.gateway_account}", not "${r.account}"`,
+  );
 }
 
 export async function listRules(db: Queryable, account?: string): Promise<AlertRule[]> {

@@ -15,16 +15,25 @@ function bounds({ min = 1, max }: Range): string {
   return max === undefined ? `>= ${min}` : `between ${min} and ${max}`;
 }
 
-/** A whole number within the range (default: >= 1). `name` is the flag without dashes. */
-export function wholeNumber(name: string, raw: string, range: Range = {}): number {
+function whole(label: string, raw: string, range: Range): number {
   const n = Number(raw);
   const { min = 1, max } = range;
   if (raw.trim() === '' || !Number.isInteger(n) || n < min || (max !== undefined && n > max))
     throw new IngestError(
       'VALIDATION',
-      `--${name} must be a whole number ${bounds(range)}, got "${raw}"`,
+      `${label} must be a whole number ${bounds(range)}, got "${raw}"`,
     );
   return n;
+}
+
+/** A whole number within the range (default: >= 1). `name` is the flag without dashes. */
+export function wholeNumber(name: string, raw: string, range: Range = {}): number {
+  return whole(`--${name}`, raw, range);
+}
+
+/** wholeNumber() for a positional argument: `label` names it as the help does ("rule id"). */
+export function wholeArgument(label: string, raw: string, range: Range = {}): number {
+  return whole(label, raw, range);
 }
 
 /** wholeNumber() for an optional flag: undefined stays undefined. */

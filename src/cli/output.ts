@@ -12,11 +12,23 @@ export function printJson(value: unknown): void {
 
 export type Cell = string | number | boolean | null | undefined;
 
-export function renderTable(head: string[], rows: Cell[][]): string {
+/**
+ * Colour only for a person at a terminal: a pipe or file gets plain text, and
+ * a non-empty NO_COLOR turns it off everywhere (https://no-color.org).
+ */
+export function shouldColour(
+  stream: { isTTY?: boolean } = process.stdout,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): boolean {
+  return stream.isTTY === true && !env.NO_COLOR;
+}
+
+export function renderTable(head: string[], rows: Cell[][], colour = shouldColour()): string {
   Table ??= require('cli-table3') as typeof TableType;
   const table = new Table({
     head,
-    style: { head: ['cyan'], border: ['grey'] },
+    // cli-table3 colours regardless of the terminal: empty styles are its off switch.
+    style: colour ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] },
     // Compact: no separator line between rows.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });

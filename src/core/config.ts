@@ -170,7 +170,8 @@ export const SETTINGS = {
     flag: 'publish-timeout',
     kind: 'duration',
     default: '5s',
-    description: 'how long a publish may wait for the broker confirm before the request gets 503',
+    description:
+      "how long a publish may wait for the broker's confirm before it fails (the frontend then answers 503)",
   },
   tokenCacheTtl: {
     env: 'INGEST_TOKEN_CACHE_TTL',

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { addSettings, contextFrom } from '../settings.js';
-import { optionalNumber, wholeNumber } from '../flags.js';
+import { optionalNumber, wholeArgument, wholeNumber } from '../flags.js';
 import { info, printJson, printRows } from '../output.js';
 import { withPgPool } from '../with-pg.js';
 import type * as alertsRepo from '../../alerts/alerts.repo.js';
@@ -101,10 +101,10 @@ Examples:
   const rulesRemove = settings(
     rules.command('remove').argument('<id>', 'rule id').description('remove a rule'),
   );
-  rulesRemove.action(async (id: string) => {
-    await withPool(rulesRemove, (pool, repo) =>
-      repo.removeRule(pool, optionalNumber('id', id, true)!),
-    );
+  rulesRemove.action(async (raw: string) => {
+    // Checked before connecting: a typo needs no database to be refused.
+    const id = wholeArgument('rule id', raw);
+    await withPool(rulesRemove, (pool, repo) => repo.removeRule(pool, id));
     info(`rule ${id} removed`);
   });
 

@@ -21,6 +21,8 @@ beforeAll(async () => {
   env.queues.add(alertsQueueName(env.config));
   env.queues.add(deadQueueName(env.config, 'alerts'));
   await addEndpoint(env.pool, { name: 'ops', url: 'http://127.0.0.1:9/x' });
+  // Rules are refused for an account that does not exist.
+  await env.pool.query("INSERT INTO accounts (id) VALUES ('A')");
 });
 
 afterAll(async () => {

@@ -42,6 +42,16 @@ const drain = (account: string) =>
     { account, queue: env.queueName(account), signal: new AbortController().signal },
   );
 
+/** A quorum queue counts messages given back by a closed channel a moment later: wait for it. */
+async function depth(queue: string, want: number, ms = 5_000): Promise<number> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const n = (await broker.ch.checkQueue(queue)).messageCount;
+    if (n === want || Date.now() > end) return n;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('dead letters', () => {
   it('lists with reasons without consuming, shows one, requeues it to where it came from', async () => {
     const q = env.queueName('DL1');
@@ -69,9 +79,7 @@ describe('dead letters', () => {
     ]);
     expect(listed[0]!.reason).toMatch(/ts must be an ISO-8601/);
     // Listing gave them back.
-    expect((await broker.ch.checkQueue(deadQueueName(env.config, 'readings'))).messageCount).toBe(
-      2,
-    );
+    expect(await depth(deadQueueName(env.config, 'readings'), 2)).toBe(2);
     const shown = await dl.show('readings', 'garbage', 100);
     expect(shown.body).toBe('garbage');
     await expect(dl.show('readings', 'nope', 100)).rejects.toThrow(/no dead letter/);
@@ -79,12 +87,58 @@ describe('dead letters', () => {
     const requeued = await dl.requeue('readings', ['bad-ts'], { all: false, limit: 100 });
     expect(requeued.map((d) => d.messageId)).toEqual(['bad-ts']);
     await new Promise((r) => setTimeout(r, 150));
-    expect((await broker.ch.checkQueue(deadQueueName(env.config, 'readings'))).messageCount).toBe(
-      1,
-    );
+    expect(await depth(deadQueueName(env.config, 'readings'), 1)).toBe(1);
     const back = await broker.ch.get(q, { noAck: true });
     expect(back && back.properties.messageId).toBe('bad-ts');
     expect(back && back.properties.headers?.['x-dead-reason']).toBeUndefined();
     await expect(dl.requeue('readings', [], { all: false, limit: 10 })).rejects.toThrow(/--all/);
+  });
+
+  it('names a dead letter by #position with --kind, and an unknown id requeues nothing', async () => {
+    const q = env.queueName('DL2');
+    await assertAccountQueue(broker.ch, q, env.config.queueType);
+    publishReadings(broker.ch, q, 'GW:E', 'DL2', 'junk-1', { messageId: 'junk-1' });
+    publishReadings(broker.ch, q, 'GW:E', 'DL2', 'junk-2', { messageId: 'junk-2' });
+    await new Promise((r) => setTimeout(r, 150));
+    await drain('DL2');
+    const dl = createDeadLetters({
+      conn: broker.conn,
+      publisher: broker.publisher,
+      config: env.config,
+    });
+    const deadQ = deadQueueName(env.config, 'readings');
+    const listed = await dl.list('readings', 100);
+    const at = listed.find((d) => d.messageId === 'junk-2')!.index;
+    expect(await depth(deadQ, listed.length)).toBe(listed.length);
+
+    // As the help says: "#N" with --kind, and a bare N as before.
+    expect((await dl.show('readings', `#${at}`, 100)).messageId).toBe('junk-2');
+    expect((await dl.show('readings', String(at), 100)).messageId).toBe('junk-2');
+    await expect(dl.show('readings', `#${listed.length + 1}`, 100)).rejects.toThrow(
+      `no dead letter "#${listed.length + 1}"`,
+    );
+    await expect(dl.show('all', `#${at}`, 100)).rejects.toThrow(/--kind readings/);
+
+    // One unknown id among known ones: the command fails and nothing moves.
+    await expect(dl.requeue('readings', ['nope'], { all: false, limit: 100 })).rejects.toThrow(
+      'no dead letter "nope"',
+    );
+    await expect(
+      dl.requeue('readings', ['junk-1', 'nope'], { all: false, limit: 100 }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await depth(deadQ, listed.length)).toBe(listed.length);
+    expect(await depth(q, 0)).toBe(0);
+
+    // Id and position of the same letter requeue it once.
+    const requeued = await dl.requeue('readings', ['junk-2', `#${at}`], {
+      all: false,
+      limit: 100,
+    });
+    expect(requeued.map((d) => d.messageId)).toEqual(['junk-2']);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await depth(deadQ, listed.length - 1)).toBe(listed.length - 1);
+    const back = await broker.ch.get(q, { noAck: true });
+    expect(back && back.properties.messageId).toBe('junk-2');
   });
 });

@@ -118,6 +118,7 @@ describe('alerts end to end', () => {
   it('notifies once per crossing, retries with backoff, signs, then dead-letters', async () => {
     await addEndpoint(env.pool, { name: 'ops', url: `${base}/ops`, secret: 's3cret' });
     await addEndpoint(env.pool, { name: 'down', url: `${base}/down` });
+    await env.pool.query("INSERT INTO accounts (id) VALUES ('A1')");
     await addRule(env.pool, { account: 'A1', param: 402, above: 150_000, endpoint: 'ops' });
     await addRule(env.pool, {
       account: 'A1',

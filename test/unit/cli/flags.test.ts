@@ -4,6 +4,7 @@ import {
   oneOf,
   optionalNumber,
   optionalWholeNumber,
+  wholeArgument,
   wholeNumber,
 } from '../../../src/cli/flags.js';
 
@@ -28,6 +29,14 @@ describe('flag parsers', () => {
     } catch (err) {
       expect((err as { code?: string }).code).toBe('VALIDATION');
     }
+  });
+
+  it('wholeArgument names a positional argument, not a flag', () => {
+    expect(wholeArgument('rule id', '12')).toBe(12);
+    expect(() => wholeArgument('rule id', 'abc')).toThrow(
+      /^rule id must be a whole number >= 1, got "abc"$/,
+    );
+    expect(() => wholeArgument('rule id', '1.5')).toThrow('rule id must be a whole number');
   });
 
   it('optional parsers leave an absent flag undefined', () => {
