@@ -27,7 +27,13 @@ import {
   startMetricsServer,
   type ConsumerMetrics,
 } from './consumer-metrics.js';
-import { DEFAULT_DRAIN, drainQueue, type DrainEvents, type DrainOptions } from './queue-drainer.js';
+import {
+  DEFAULT_DRAIN,
+  drainQueue,
+  type DrainEvents,
+  type DrainOptions,
+  type DrainResult,
+} from './queue-drainer.js';
 import { createReadingsStore, type WritePath } from './readings-store.js';
 
 export interface ConsumerRunOptions {
@@ -45,6 +51,8 @@ export interface ConsumerRunOptions {
   /** Extra observers (the pipeline load test measures lag through these). */
   events?: DrainEvents;
   onStored?: (e: StoredEvent) => void;
+  /** After every lease: what it drained (undefined when the drain failed). */
+  onDrained?: (e: { account: string; result: DrainResult | undefined }) => void;
 }
 
 export interface ConsumerTotals {
@@ -181,6 +189,7 @@ export async function runConsumer(
       name,
       logger,
       onDispatcherState: (s) => metrics.setDispatcherState(s),
+      ...(opts.onDrained ? { onDrained: opts.onDrained } : {}),
       drain: ({ account, signal }) =>
         drainQueue({ conn, channels, window, writer, deadLetters, logger, events }, drainOpts, {
           account,

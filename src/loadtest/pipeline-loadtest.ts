@@ -25,6 +25,7 @@ import { startDispatcherServer } from '../dispatcher/server.js';
 import { startFrontendServer } from '../frontend/server.js';
 import { runConsumer } from '../consumer/run.js';
 import type { StoredEvent } from '../consumer/batch-writer.js';
+import type { DrainResult } from '../consumer/queue-drainer.js';
 import { deadQueueName } from '../deadletters/dead-letter-queues.js';
 import { alertsQueueName } from '../alerts/alert-topology.js';
 import { createSandbox } from './sandbox.js';
@@ -85,6 +86,8 @@ export interface PipelineReport {
   acceptedValuesPerSec: number;
   lagMs: LatencySummary;
   transactions: { count: number; meanValues: number; meanMs: number };
+  /** Queue leases the consumers worked while the clock ran: with messages, and found empty. */
+  leases: { withMessages: number; empty: number; messages: number };
   flood?: {
     account: string;
     messagesAccepted: number;
@@ -110,8 +113,10 @@ class LagCollector {
   storeMs = 0;
   /** Rows inserted by each commit, with its time. */
   commits: Array<{ at: number; inserted: number }> = [];
+  leases = { withMessages: 0, empty: 0, messages: 0 };
   /** Forget everything so far (the warm-up). */
   reset(): void {
+    this.leases = { withMessages: 0, empty: 0, messages: 0 };
     this.samples.clear();
     this.inserted = 0;
     this.offered = 0;
@@ -119,6 +124,13 @@ class LagCollector {
     this.transactions = 0;
     this.storeMs = 0;
     this.commits = [];
+  }
+  drained(result: DrainResult | undefined): void {
+    if (!result) return;
+    if (result.messages > 0) {
+      this.leases.withMessages += 1;
+      this.leases.messages += result.messages;
+    } else this.leases.empty += 1;
   }
   add(e: StoredEvent): void {
     this.commits.push({ at: e.committedAt, inserted: e.inserted });
@@ -229,18 +241,22 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     await sync.syncOnce();
     await sync.close();
 
+    // Stopped before the ceiling is measured again: their timers and idle polls would
+    // take from it what the ceiling is meant to have alone.
+    const components = createLifecycle(opts.logger);
+    lifecycle.defer('components', () => components.close());
     const maintainer = await createMaintainerFromConfig({ config: cfg, logger: quiet });
-    lifecycle.defer('maintainer', () => maintainer.close());
+    components.defer('maintainer', () => maintainer.close());
     await maintainer.runOnce();
     maintainer.start();
     const dispatcher = await startDispatcherServer({ config: cfg, logger: quiet });
-    lifecycle.defer('dispatcher', () => dispatcher.close());
+    components.defer('dispatcher', () => dispatcher.close());
     const frontend = await startFrontendServer({ config: cfg, logger: quiet });
-    lifecycle.defer('frontend', () => frontend.close());
+    components.defer('frontend', () => frontend.close());
 
     const lag = new LagCollector();
     const consumerLife = createLifecycle(quiet);
-    lifecycle.defer('consumers', () => consumerLife.close());
+    components.defer('consumers', () => consumerLife.close());
     await runConsumer(
       { config: { ...cfg, dispatcherUrl: dispatcher.url }, logger: quiet, lifecycle: consumerLife },
       {
@@ -251,6 +267,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         once: false,
         name: 'loadtest',
         onStored: (e) => lag.add(e),
+        onDrained: (e) => lag.drained(e.result),
       },
     );
 
@@ -356,7 +373,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     // Only what was fed after the clock started (a missing row fails the run anyway).
     const valuesPerSec = Math.round(Math.max(0, Math.min(stored, expected) - warmValues) / seconds);
     const sustained = lag.sustained(acceptedValues);
-    // The components are idle now; measure the ceiling again in the emptied tables.
+    // Measure the ceiling again in the emptied tables, with the components stopped.
+    await components.close();
     const ceilingAfter = ceilingBefore ? await measureCeiling('after') : undefined;
     const ceiling =
       ceilingBefore && ceilingAfter
@@ -408,6 +426,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         meanValues: Math.round(lag.offered / Math.max(1, lag.transactions)),
         meanMs: round(lag.storeMs / Math.max(1, lag.transactions)),
       },
+      leases: { ...lag.leases },
       ceiling,
       ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,
       sustainedValuesPerSec: sustained,

@@ -60,6 +60,7 @@ export function renderPipelineReport(r: PipelineReport): string {
     `  end to end:  ${r.valuesPerSec} values/s (${r.seconds} s from first request to last commit)`,
     `  frontend:    accepted ${r.acceptedValuesPerSec} values/s (feeding took ${r.feedSeconds} s)`,
     `  writes:      ${r.transactions.count} transactions, ${r.transactions.meanValues} values and ${r.transactions.meanMs} ms each on average (group commit across queues)`,
+    `  leases:      ${r.leases.withMessages} with messages (${(r.leases.messages / Math.max(1, r.leases.withMessages)).toFixed(2)} messages each), ${r.leases.empty} found empty`,
     `  lag:         p50 ${r.lagMs.p50} ms   p99 ${r.lagMs.p99} ms   max ${r.lagMs.max} ms (receipt -> commit, ${r.lagMs.count} messages)`,
   ];
   if (r.sustainedValuesPerSec !== undefined)

@@ -47,6 +47,12 @@ describe('ingest loadtest pipeline (real servers)', () => {
     );
     expect(report.lagMs.count).toBe(30);
     expect(report.transactions.count).toBeGreaterThan(0);
+    // Every message after the warm-up came out of some lease (a lease that ended just after
+    // the warm-up's last commit may bring a warm-up message along).
+    expect(report.leases.messages).toBeGreaterThanOrEqual(30);
+    expect(report.leases.messages).toBeLessThanOrEqual(36);
+    expect(report.leases.withMessages).toBeGreaterThan(0);
+    expect(report.leases.withMessages).toBeLessThanOrEqual(30);
     expect(pipelineVerdicts(report)[0]).toMatchObject({ name: 'exactly once', ok: true });
     // The sandbox is dropped afterwards.
     const after = await env.pool.query<{ n: number }>(
