@@ -83,10 +83,6 @@ export async function listEndpoints(db: Queryable): Promise<AlertEndpoint[]> {
   return res.rows.map((r) => ({ name: r.name, url: r.url, secret: r.secret, createdAt: r.c }));
 }
 
-export async function getEndpoint(db: Queryable, name: string): Promise<AlertEndpoint | undefined> {
-  return (await listEndpoints(db)).find((e) => e.name === name);
-}
-
 export async function removeEndpoint(db: Queryable, name: string): Promise<void> {
   try {
     const res = await db.query('DELETE FROM alert_endpoints WHERE name = $1', [name]);

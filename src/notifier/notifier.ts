@@ -13,7 +13,8 @@ import { sleep } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
-import { getEndpoint, recordDelivery, type DeliveryRecord } from '../alerts/alerts.repo.js';
+import { recordDelivery, type DeliveryRecord } from '../alerts/alerts.repo.js';
+import { createEndpointCache } from '../alerts/endpoint-cache.js';
 import {
   ALERT_HEADERS,
   alertsQueueName,
@@ -55,6 +56,7 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
   const { config, logger } = deps;
   const queue = alertsQueueName(config);
   const retryQueues = new Set<string>();
+  const endpoints = createEndpointCache({ pool: deps.pool });
   const inFlight = new Set<Promise<void>>();
   let channel: Channel | undefined;
   let consumerTag: string | undefined;
@@ -125,7 +127,7 @@ export function createNotifier(deps: NotifierDeps, opts: { concurrency: number }
       return;
     }
     const attempt = Math.max(1, Number(msg.properties.headers?.[ALERT_HEADERS.attempt] ?? 1) || 1);
-    const endpoint = await getEndpoint(deps.pool, n.endpoint);
+    const endpoint = await endpoints.endpoint(n.endpoint);
     if (!endpoint) {
       await toDead(msg, `endpoint "${n.endpoint}" does not exist`, n, attempt);
       ch.ack(msg);

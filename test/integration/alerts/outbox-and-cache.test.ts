@@ -2,8 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { addEndpoint, addRule, removeRule } from '../../../src/alerts/alerts.repo.js';
+import {
+  addEndpoint,
+  addRule,
+  removeEndpoint,
+  removeRule,
+} from '../../../src/alerts/alerts.repo.js';
 import { createRuleCache } from '../../../src/alerts/rule-cache.js';
+import { createEndpointCache } from '../../../src/alerts/endpoint-cache.js';
 import { createAlertOutbox } from '../../../src/alerts/alert-outbox.js';
 import { alertsQueueName, assertAlertTopology } from '../../../src/alerts/alert-topology.js';
 import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
@@ -56,6 +62,41 @@ describe('rule cache', () => {
     expect(await cache.rulesFor('A')).toEqual([]);
     await cache.refresh();
     expect(await cache.rulesFor('A')).toHaveLength(1);
+  });
+});
+
+describe('endpoint cache (notifier)', () => {
+  /** The pool, counting the queries that reach PostgreSQL. */
+  function counted() {
+    let n = 0;
+    const pool = {
+      query: ((...a: Parameters<typeof env.pool.query>) => {
+        n += 1;
+        return (env.pool.query as (...x: unknown[]) => unknown)(...a);
+      }) as typeof env.pool.query,
+    };
+    return { pool, queries: () => n };
+  }
+
+  it('serves deliveries from memory between version checks: one check, not a query each', async () => {
+    const c = counted();
+    const cache = createEndpointCache({ pool: c.pool, checkEveryMs: 60_000 });
+    expect((await cache.endpoint('ops'))?.url).toBe('http://127.0.0.1:9/x');
+    const after = c.queries();
+    for (let i = 0; i < 50; i++) expect((await cache.endpoint('ops'))?.url).toBeDefined();
+    expect(c.queries()).toBe(after);
+  });
+
+  it('an endpoint added a moment ago is found; a removed one is gone once the version moves', async () => {
+    const cache = createEndpointCache({ pool: env.pool, checkEveryMs: 60_000 });
+    expect(await cache.endpoint('ops')).toBeDefined();
+    await addEndpoint(env.pool, { name: 'fresh', url: 'http://127.0.0.1:9/fresh', secret: 's' });
+    // Not in the cache yet: checked against the database before it counts as missing.
+    expect(await cache.endpoint('fresh')).toMatchObject({ url: 'http://127.0.0.1:9/fresh' });
+    await removeEndpoint(env.pool, 'fresh');
+    const quick = createEndpointCache({ pool: env.pool, checkEveryMs: 0 });
+    expect(await quick.endpoint('fresh')).toBeUndefined();
+    expect(await cache.endpoint('nope')).toBeUndefined();
   });
 });
 
