@@ -20,24 +20,27 @@ export function pipelineVerdicts(r: PipelineReport): Verdict[] {
       ok: r.duplicates === 0 && r.missing === 0 && !r.timedOut,
       detail: `stored ${r.stored} of ${r.accepted.values + (r.warmup?.values ?? 0)} accepted values${r.warmup ? ` (${r.warmup.values} of them in the warm-up)` : ''}, ${r.duplicates} duplicates, ${r.missing} missing${r.timedOut ? ' (timed out)' : ''}`,
     },
-    {
-      name: 'throughput',
-      ok: r.valuesPerSec >= PIPELINE_TARGETS.valuesPerSec,
-      detail: `${r.valuesPerSec} values/s end to end (target >= ${PIPELINE_TARGETS.valuesPerSec})`,
-    },
   ];
-  if (r.ratioOfCeiling !== undefined)
-    v.push({
-      name: 'share of ceiling',
-      ok: r.ratioOfCeiling >= PIPELINE_TARGETS.ratioOfCeiling,
-      detail: `${r.ratioOfCeiling} of the write-path ceiling ${r.ceiling?.rowsPerSec} values/s (target >= ${PIPELINE_TARGETS.ratioOfCeiling})`,
-    });
   if (r.flood)
     v.push({
       name: 'flood isolation',
       ok: r.flood.othersLagMs.p99 < PIPELINE_TARGETS.othersLagP99Ms,
       detail: `others' lag p99 ${r.flood.othersLagMs.p99} ms vs flood's ${r.flood.floodLagMs.p99} ms (target < ${PIPELINE_TARGETS.othersLagP99Ms} ms)`,
     });
+  else {
+    // (A flood run paces the other accounts on purpose: its rates say nothing about throughput.)
+    v.push({
+      name: 'throughput',
+      ok: r.valuesPerSec >= PIPELINE_TARGETS.valuesPerSec,
+      detail: `${r.valuesPerSec} values/s end to end (target >= ${PIPELINE_TARGETS.valuesPerSec})`,
+    });
+    if (r.ratioOfCeiling !== undefined)
+      v.push({
+        name: 'share of ceiling',
+        ok: r.ratioOfCeiling >= PIPELINE_TARGETS.ratioOfCeiling,
+        detail: `${r.ratioOfCeiling} of the write-path ceiling ${r.ceiling?.rowsPerSec} values/s (target >= ${PIPELINE_TARGETS.ratioOfCeiling})`,
+      });
+  }
   return v;
 }
 
