@@ -52,6 +52,8 @@ export interface DispatcherStatus {
     staleAfterMs: number;
   };
   leaseTimeoutMs: number;
+  /** Consumers parked in a long-poll on this replica (absent from older dispatchers). */
+  waitingConsumers?: number;
 }
 
 export interface QueueStatusResponse {

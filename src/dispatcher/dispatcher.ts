@@ -181,6 +181,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       fallback,
       maintainer: m,
       leaseTimeoutMs: config.leaseTimeout,
+      waitingConsumers: waiters.size,
     };
   }
 

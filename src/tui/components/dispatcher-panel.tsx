@@ -43,6 +43,9 @@ export function DispatcherPanel(props: { url: string; section: DispatcherSection
               : []),
             { label: 'messages', value: fmtCount(s.messages) },
             { label: 'consumers', value: String(s.activeConsumers) },
+            ...(d?.waitingConsumers !== undefined
+              ? [{ label: 'waiting', value: String(d.waitingConsumers) }]
+              : []),
           ]}
         />
       ) : null}

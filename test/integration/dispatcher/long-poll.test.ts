@@ -80,6 +80,7 @@ describe('POST /queue/next with "wait"', () => {
     const pending = client.next({ consumer: 'c1', wait: 5_000 });
     await until(async () => (await waitingGauge()) === 1);
     expect((await registry.get('W1'))?.state).toBe('idle');
+    expect((await client.status()).dispatcher.waitingConsumers).toBe(1);
     await hint('W2');
     const grant = await pending;
     expect(grant).toMatchObject({ queue: 'W2', lease: expect.any(String) });

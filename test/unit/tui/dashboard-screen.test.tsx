@@ -40,6 +40,7 @@ function snapshot(over: Partial<PipelineSnapshot> = {}, queues = 40): PipelineSn
         fallback: false,
         maintainer: { alive: true, lastHeartbeat: null, ageMs: 3_000, staleAfterMs: 30_000 },
         leaseTimeoutMs: 60_000,
+        waitingConsumers: 2,
       },
       queues: rows,
       byState: { busy: 14, idle: 13, empty: 13, paused: 1, deleted: 0 },
@@ -117,6 +118,8 @@ describe('DashboardScreen', () => {
       expect(frame).toMatch(
         /queues 40 {2}busy 14 {2}idle 13 {2}empty 13 {2}paused 1 {2}messages 33k {2}consumers 14/,
       );
+      // Consumers parked in a long-poll, where the line has room for them.
+      if (cols >= 100) expect(frame).toMatch(/consumers 14 {2}waiting 2/);
       expect(frame).toMatch(/rows stored 316\/s/);
       expect(frame).toMatch(/alerts failed 2/);
       expect(frame).toMatch(/PROCESSES 1\/2 up/);
