@@ -44,6 +44,9 @@ export interface ConsumerLoopOptions {
   emptyPauseMs: number;
 }
 
+/** A "next" outstanding this long is parked in a long-poll (a plain answer takes milliseconds). */
+const PARKED_MS = 100;
+
 export interface ConsumerLoop {
   /** Resolves when every worker has stopped (after stop(), or when --once is done). */
   readonly done: Promise<void>;
@@ -80,6 +83,14 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
       const askedAt = Date.now();
+      // stop() abandons a long-poll parked at the dispatcher, but not an answer that is
+      // about to come: a grant thrown away on the wire would stay leased until it expires.
+      const ask = new AbortController();
+      let abandon: NodeJS.Timeout | undefined;
+      const onStopAsk = (): void => {
+        abandon = setTimeout(() => ask.abort(), Math.max(0, PARKED_MS - (Date.now() - askedAt)));
+      };
+      stopping.signal.addEventListener('abort', onStopAsk, { once: true });
       try {
         grant = await deps.dispatcher.next(
           {
@@ -89,13 +100,13 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
               : {}),
             ...(opts.waitMs ? { wait: opts.waitMs } : {}),
           },
-          { signal: stopping.signal },
+          { signal: ask.signal },
         );
         held = undefined;
         failures = 0;
         setState('ok');
       } catch (err) {
-        // stop() abandons a long-poll in flight: that is no dispatcher failure.
+        // An abandoned long-poll is no dispatcher failure.
         if (stopping.signal.aborted) break;
         if (isIngestError(err, 'DISPATCHER_STOPPED')) setState('stopped');
         else if (isIngestError(err, 'DISPATCHER_UNREACHABLE')) setState('unreachable', err);
@@ -107,6 +118,14 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         failures += 1;
         await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
         continue;
+      } finally {
+        clearTimeout(abandon);
+        stopping.signal.removeEventListener('abort', onStopAsk);
+      }
+      if (grant && stopping.signal.aborted) {
+        // Granted as we were stopping: give it back untouched (it may hold messages).
+        held = { grant, empty: false };
+        break;
       }
       if (!grant) {
         if (opts.once) return;

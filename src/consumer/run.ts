@@ -164,17 +164,30 @@ export async function runConsumer(
   };
 
   // Notifications whose publish was cut short by a crash or an outage: once at start (a
-  // --once batch job may never live 15 s) and every 15 s after.
-  const sweep = (): Promise<void> =>
-    outbox
+  // --once batch job may never live 15 s), then every 15 s; one sweep at a time, and the
+  // one in flight finishes before the publisher closes.
+  let sweeping: Promise<void> | undefined;
+  let sweepFailing = false;
+  const sweep = (): void => {
+    sweeping ??= outbox
       .sweep(10_000)
       .then((n) => {
         if (n) logger.info({ notifications: n }, 'published left-over alert notifications');
+        sweepFailing = false;
       })
-      .catch((err: unknown) => logger.debug({ err: errorMessage(err) }, 'outbox sweep failed'));
-  await sweep();
-  const sweeper = setInterval(() => void sweep(), 15_000);
-  lifecycle.defer('outbox sweeper', () => clearInterval(sweeper));
+      .catch((err: unknown) => {
+        if (!sweepFailing)
+          logger.warn({ err: errorMessage(err) }, 'alert outbox sweep failed; retrying in 15 s');
+        sweepFailing = true;
+      })
+      .finally(() => (sweeping = undefined));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, 15_000);
+  lifecycle.defer('outbox sweeper', async () => {
+    clearInterval(sweeper);
+    await sweeping;
+  });
 
   let metricsUrl: string | undefined;
   if (opts.metricsPort) {

@@ -78,8 +78,12 @@ export function buildDispatcherApp(deps: DispatcherAppDeps): FastifyInstance {
         gone.abort();
       };
       reply.raw.once('close', onClose);
-      const g = await d.next(req.body, { signal: gone.signal });
-      reply.raw.off('close', onClose);
+      let g;
+      try {
+        g = await d.next(req.body, { signal: gone.signal });
+      } finally {
+        reply.raw.off('close', onClose);
+      }
       if (g && (clientGone || req.raw.socket?.destroyed === true)) {
         // The consumer gave up waiting (client timeout): nobody will drain this queue or
         // release it, so give it back now instead of at lease expiry.

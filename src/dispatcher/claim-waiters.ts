@@ -60,9 +60,11 @@ export function createClaimWaiters(
     wait(since, deadline, signal) {
       if (closed) return Promise.resolve('closed');
       if (signal?.aborted) return Promise.resolve('aborted');
-      if (gen !== since) return Promise.resolve('woken');
+      // The deadline before any wake: wakes come all the time on a busy dispatcher, and
+      // a consumer woken again and again must still get its answer when it asked for it.
       const ms = deadline - now();
       if (ms <= 0) return Promise.resolve('deadline');
+      if (gen !== since) return Promise.resolve('woken');
       return new Promise<WaitOutcome>((resolve) => {
         const timer = setTimeout(() => p.settle('deadline'), ms);
         const onAbort = (): void => p.settle('aborted');

@@ -145,6 +145,7 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     if (admin && opts.adminToken) headers.authorization = `Bearer ${opts.adminToken}`;
+    const { signal } = extra;
     return new Promise<RawResponse>((resolve, reject) => {
       const req = http.request(
         {
@@ -156,6 +157,8 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
           headers,
         },
         (res) => {
+          // The answer is coming (a grant, perhaps): abandoning it now would lose it.
+          signal?.removeEventListener('abort', onAbort);
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
@@ -168,7 +171,6 @@ export function createDispatcherClient(opts: DispatcherClientOptions): Dispatche
       req.setTimeout(limit, () => {
         req.destroy(new Error(`no answer within ${limit} ms`));
       });
-      const { signal } = extra;
       const onAbort = (): void => {
         req.destroy(new Error('request abandoned'));
       };

@@ -265,10 +265,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     };
   }
 
+  // Read on every pass of a long-poll (a stop through another replica ends the waits there
+  // within about this long); this replica's own stop and start set it at once.
+  const stopFlag = cached(250, () => registry.isStopped(), now);
+
   /**
    * Long-poll: claim among queues with messages, park until something may have changed,
-   * try again; at the deadline undefined (answer as without waiting). `released` is set
-   * once the give-back (if any) has happened.
+   * try again; at the deadline, or once has_messages is no longer trusted (the maintainer
+   * went stale), undefined (answer as without waiting). `released` is set once the
+   * give-back (if any) has happened.
    */
   async function claimWaiting(
     req: NextRequest,
@@ -278,7 +283,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     out: { released?: boolean | undefined },
   ): Promise<NextGrant | null | undefined> {
     const deadline = now() + waitMs;
-    let first = true;
     for (;;) {
       const since = waiters.generation();
       const r = await waitingBatcher.submit({
@@ -288,8 +292,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (release) out.released = noteRelease(r.released, req, release.empty);
       release = undefined;
       if (r.lease) return granted(r.lease, out.released);
-      if (first && (await registry.isStopped())) return stoppedOrEmpty();
-      first = false;
+      if (await stopFlag.get()) return stoppedOrEmpty();
+      if ((await effectiveStrategy()).strategy !== 'messages-first') return undefined;
       const outcome = await waiters.wait(since, deadline, signal);
       if (outcome === 'deadline') return undefined;
       if (outcome !== 'woken') {
@@ -382,11 +386,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     async stop() {
       await registry.setStopped(true);
+      stopFlag.set(true);
+      // Consumers waiting here get their 503 now.
+      waiters.wake();
       metrics?.stopped.set(1);
       log.warn('dispatcher stopped: no queues handed out until start');
     },
     async start() {
       await registry.setStopped(false);
+      stopFlag.set(false);
       metrics?.stopped.set(0);
       waiters.wake();
       log.info('dispatcher started: handing out queues');

@@ -84,7 +84,10 @@ export function startHintPump(deps: HintPumpDeps): HintPump {
   passes.start(intervalMs);
   let poking: Promise<unknown> | undefined;
   let again = false;
+  let closed = false;
   function poke(): void {
+    // After close a pass could pop hints it can no longer apply (lost with the process).
+    if (closed) return;
     if (poking) {
       again = true;
       return;
@@ -100,5 +103,13 @@ export function startHintPump(deps: HintPumpDeps): HintPump {
         }
       });
   }
-  return { runOnce: () => passes.runOnce(), poke, close: () => passes.close() };
+  return {
+    runOnce: () => passes.runOnce(),
+    poke,
+    async close() {
+      closed = true;
+      await passes.close();
+      await poking;
+    },
+  };
 }

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { createRedis, disconnectRedis } from '../adapters/redis/client.js';
 import type { Config } from '../core/config.js';
 import { IngestError, errorMessage, isIngestError } from '../core/errors.js';
-import { createLifecycle } from '../core/lifecycle.js';
+import { createLifecycle, within } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { createMetricsRegistry } from '../http/metrics.js';
 import { readHeartbeat } from '../maintainer/heartbeat.js';
@@ -48,19 +48,6 @@ export interface DispatcherServerDeps {
 
 /** Bound on closing the registry and Redis at shutdown (ms). */
 const RESOURCE_CLOSE_MS = 3_000;
-
-/** Resolves when `p` settles or after `ms`, whichever is first; says which. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Close the HTTP side promptly: stop accepting, close idle keep-alive sockets at
@@ -143,10 +130,17 @@ export async function startDispatcherServer(deps: DispatcherServerDeps): Promise
     });
     lifecycle.defer('publish hints', () => hints.close());
     // Consumers waiting for work get a hinted queue within milliseconds, not at the next pass.
-    const unsubscribe = subscribeHints(redis, config.redisPrefix, () => {
-      if (dispatcher.waitingConsumers() > 0) hints.poke();
-    });
-    lifecycle.defer('publish hint subscription', unsubscribe);
+    const subscription = subscribeHints(
+      redis,
+      config.redisPrefix,
+      () => {
+        if (dispatcher.waitingConsumers() > 0) hints.poke();
+      },
+      logger.child({ component: 'dispatcher' }),
+    );
+    lifecycle.defer('publish hint subscription', () => subscription.close());
+    // Bounded: a Redis that is down at start must not keep the dispatcher from serving.
+    await within(subscription.ready, 1_000);
     const app = buildDispatcherApp({
       dispatcher,
       logger,

@@ -373,6 +373,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     // Only what was fed after the clock started (a missing row fails the run anyway).
     const valuesPerSec = Math.round(Math.max(0, Math.min(stored, expected) - warmValues) / seconds);
     const sustained = lag.sustained(acceptedValues);
+    // Before the components stop: their last (empty) leases are no part of the run.
+    const leases = { ...lag.leases };
     // Measure the ceiling again in the emptied tables, with the components stopped.
     await components.close();
     const ceilingAfter = ceilingBefore ? await measureCeiling('after') : undefined;
@@ -426,7 +428,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         meanValues: Math.round(lag.offered / Math.max(1, lag.transactions)),
         meanMs: round(lag.storeMs / Math.max(1, lag.transactions)),
       },
-      leases: { ...lag.leases },
+      leases,
       ceiling,
       ratioOfCeiling: ceiling ? round(valuesPerSec / ceiling.rowsPerSec, 2) : undefined,
       sustainedValuesPerSec: sustained,

@@ -120,20 +120,18 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
     backend: 'postgres',
     async claimNext(req: ClaimRequest): Promise<Lease | null> {
       const lease = randomUUID();
-      const statement = req.withMessages ? sql.CLAIM_WITH_MESSAGES : sql.CLAIM;
-      const r = await run<sql.ClaimRow>(statement[req.strategy], [
-        req.consumer,
-        lease,
-        req.leaseMs,
-      ]);
+      const statement = req.withMessages ? sql.CLAIM_WITH_MESSAGES : sql.CLAIM[req.strategy];
+      const r = await run<sql.ClaimRow>(statement, [req.consumer, lease, req.leaseMs]);
       const row = r.rows[0];
       return row ? { queue: row.id, lease, expiresAt: row.lease_expires_at } : null;
     },
     async claimBatch(items, o) {
       if (items.length === 0) return [];
       const leases = items.map(() => randomUUID());
-      const statement = o.withMessages ? sql.CLAIM_BATCH_WITH_MESSAGES : sql.CLAIM_BATCH;
-      const r = await run<sql.ClaimBatchRow>(statement[o.strategy], [
+      const statement = o.withMessages
+        ? sql.CLAIM_BATCH_WITH_MESSAGES
+        : sql.CLAIM_BATCH[o.strategy];
+      const r = await run<sql.ClaimBatchRow>(statement, [
         items.map((i) => i.consumer),
         leases,
         items.map((i) => i.release?.queue ?? null),

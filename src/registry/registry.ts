@@ -43,8 +43,9 @@ export interface ClaimRequest {
   strategy: Strategy;
   leaseMs: number;
   /**
-   * Only queues known to hold messages (has_messages), in the strategy's order: what a
-   * consumer that would rather wait than take a known-empty queue asks for.
+   * Only queues known to hold messages (has_messages), longest-unserved first (both
+   * strategies agree among those): what a consumer that would rather wait than take a
+   * known-empty queue asks for.
    */
   withMessages?: boolean;
 }

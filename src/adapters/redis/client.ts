@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/errors.js';
+import { within } from '../../core/lifecycle.js';
 
 export type { Redis };
 
@@ -57,13 +58,13 @@ export async function redisReady(client: Redis, timeoutMs = 5_000): Promise<void
  */
 export async function disconnectRedis(client: Redis, boundMs = 1_000): Promise<void> {
   if (client.status === 'connecting' || client.status === 'connect') {
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, boundMs);
-      client.once('ready', () => resolve());
-      client.once('end', () => resolve());
-    });
-    clearTimeout(timer);
+    let settle = (): void => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    client.once('ready', settle);
+    client.once('end', settle);
+    await within(settled, boundMs);
+    client.off('ready', settle);
+    client.off('end', settle);
   }
   client.disconnect();
 }

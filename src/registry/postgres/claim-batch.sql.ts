@@ -62,10 +62,13 @@ export const CLAIM_BATCH: Record<Strategy, Statement> = {
   'messages-first': { name: 'registry-batch-mf', text: claimBatchSql('messages-first') },
 };
 
-/** The same, only among queues known to hold messages (consumers that would rather wait). */
-export const CLAIM_BATCH_WITH_MESSAGES: Record<Strategy, Statement> = {
-  fifo: { name: 'registry-batch-fifo-msgs', text: claimBatchSql('fifo', true) },
-  'messages-first': { name: 'registry-batch-mf-msgs', text: claimBatchSql('messages-first', true) },
+/**
+ * Only among queues known to hold messages, for consumers that would rather wait (one
+ * statement for both strategies: among those queues they pick in the same order).
+ */
+export const CLAIM_BATCH_WITH_MESSAGES: Statement = {
+  name: 'registry-batch-msgs',
+  text: claimBatchSql('messages-first', true),
 };
 
 /** One row per request, in request order. */

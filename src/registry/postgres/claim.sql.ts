@@ -27,13 +27,13 @@ export const CLAIM: Record<Strategy, Statement> = {
   'messages-first': { name: 'registry-claim-mf', text: claimSql('messages-first') },
 };
 
-/** The same, only among queues known to hold messages. */
-export const CLAIM_WITH_MESSAGES: Record<Strategy, Statement> = {
-  fifo: { name: 'registry-claim-fifo-msgs', text: claimSql('fifo', undefined, true) },
-  'messages-first': {
-    name: 'registry-claim-mf-msgs',
-    text: claimSql('messages-first', undefined, true),
-  },
+/**
+ * Only among queues known to hold messages (has_messages), for consumers that would rather
+ * wait. Among those both strategies pick in the same order, so one statement serves both.
+ */
+export const CLAIM_WITH_MESSAGES: Statement = {
+  name: 'registry-claim-msgs',
+  text: claimSql('messages-first', undefined, true),
 };
 
 export interface ClaimRow {

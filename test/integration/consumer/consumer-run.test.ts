@@ -12,6 +12,7 @@ import type { Config } from '../../../src/core/config.js';
 import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
 import { createDispatcherClient } from '../../../src/dispatcher/client.js';
 import { runConsumer } from '../../../src/consumer/run.js';
+import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
 import { publishReadings, reading } from './publish-helpers.js';
 
 const logger = silentLogger();
@@ -78,6 +79,13 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
         { concurrency: 2, batch: 5, once: true },
       );
       await h.loop.done;
+      // What the --once summary line prints.
+      expect(h.totals()).toEqual({
+        messages: 48,
+        values: expected,
+        duplicateValues: 0,
+        deadLettered: 0,
+      });
     } finally {
       await lifecycle.close();
     }
@@ -124,5 +132,32 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
       client.close();
       await lifecycle.close();
     }
+  });
+
+  it('a --once job publishes alert notifications a crashed consumer committed but never published', async () => {
+    const alerts = alertsQueueName(config);
+    env.queues.add(alerts);
+    // Committed with its readings a minute ago; the consumer died before publishing it.
+    await env.pool.query(
+      `INSERT INTO alert_notifications (idempotency_key, rule_id, endpoint, payload, created_at)
+       VALUES ('orphan-1', 1, 'ops', '{"idempotencyKey":"orphan-1","endpoint":"ops"}',
+               now() - interval '1 minute')`,
+    );
+    const lifecycle = createLifecycle(logger);
+    try {
+      const h = await runConsumer(
+        { config, logger, lifecycle },
+        { concurrency: 1, batch: 5, once: true },
+      );
+      await h.loop.done;
+    } finally {
+      await lifecycle.close();
+    }
+    const row = await env.pool.query<{ published: boolean }>(
+      "SELECT published_at IS NOT NULL AS published FROM alert_notifications WHERE idempotency_key = 'orphan-1'",
+    );
+    expect(row.rows[0]?.published).toBe(true);
+    const msg = await amqp.ch.get(alerts, { noAck: true });
+    expect(msg && msg.properties.messageId).toBe('orphan-1');
   });
 });

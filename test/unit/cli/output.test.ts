@@ -22,12 +22,19 @@ describe('table colour', () => {
     expect(plain).toContain('x');
   });
 
-  it('by default leaves colour out when NO_COLOR is set', () => {
-    vi.stubEnv('NO_COLOR', '1');
+  it('by default follows the terminal and NO_COLOR', () => {
+    // vitest's workers have no TTY: pretend stdout is a terminal, so NO_COLOR alone decides.
+    const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
     try {
+      expect(shouldColour()).toBe(true);
+      vi.stubEnv('NO_COLOR', '1');
+      expect(shouldColour()).toBe(false);
       expect(renderTable(['a'], [['x']])).not.toContain(ESC);
     } finally {
       vi.unstubAllEnvs();
+      if (tty) Object.defineProperty(process.stdout, 'isTTY', tty);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
     }
   });
 });

@@ -54,4 +54,25 @@ describe('claim waiters', () => {
     expect(await w.wait(w.generation(), Date.now() + 5_000)).toBe('woken');
     expect(Date.now() - t0).toBeLessThan(500);
   });
+
+  it('a consumer woken again and again still gets its deadline', async () => {
+    w = createClaimWaiters({ recheckMs: 60_000 });
+    // A busy dispatcher: something wakes the waiters every few milliseconds.
+    const waker = setInterval(() => w!.wake(), 2);
+    try {
+      const deadline = Date.now() + 100;
+      let rounds = 0;
+      let outcome;
+      do {
+        const g = w.generation();
+        await new Promise((r) => setTimeout(r, 3)); // a claim in flight
+        outcome = await w.wait(g, deadline);
+        rounds += 1;
+      } while (outcome === 'woken' && rounds < 1_000);
+      expect(outcome).toBe('deadline');
+      expect(Date.now() - deadline).toBeLessThan(500);
+    } finally {
+      clearInterval(waker);
+    }
+  });
 });

@@ -102,4 +102,21 @@ describe('publish hint pump', () => {
     while (marked.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(marked).toEqual([['A'], ['B']]);
   });
+
+  it('poke() after close() pops nothing (hints popped then could not be applied)', async () => {
+    let pops = 0;
+    pump = startHintPump({
+      pop: async () => {
+        pops += 1;
+        return [];
+      },
+      mark: async (q) => ({ marked: q.length, busy: [] }),
+      logger: silentLogger(),
+      intervalMs: 60_000,
+    });
+    await pump.close();
+    pump.poke();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pops).toBe(0);
+  });
 });
