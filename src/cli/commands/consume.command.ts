@@ -44,10 +44,11 @@ Examples:
   ingest consume --concurrency 4 --batch 1000 --metrics-port 9101
   ingest consume --dispatcher http://10.0.0.5:8081 --once
 
-Each worker asks POST /queue/next, drains up to --batch messages (or 5 s) from
-that account's queue, writes several messages per transaction, acks only after
-commit, renews the lease meanwhile (a 409 stops it: queue paused or deleted) and
-hands the queue back. Messages that cannot be parsed or validated go to
+Each worker asks POST /queue/next (waiting there up to 2 s for a queue with
+messages rather than taking a known-empty one), drains up to --batch messages
+(or 5 s) from that account's queue, writes several messages per transaction,
+acks only after commit, renews the lease meanwhile (a 409 stops it: queue
+paused or deleted) and hands the queue back. Messages that cannot be parsed or validated go to
 <prefix>readings.dead with the reason (see: ingest deadletters list). SIGTERM
 finishes the batch in flight and releases the queues; a killed consumer loses
 nothing (unacked messages return; the message ledger and primary key make the
