@@ -213,11 +213,16 @@ export async function runUp(opts: UpOptions, ctx: UpContext): Promise<void> {
       );
     }
     if (stopRequests > 0) return;
-    supervisor.start(childSpecs(opts));
+    // Consumers once the dispatcher answers (or the wait gives up): started with the rest,
+    // they only log "dispatcher unreachable" and back off until it listens.
+    const specs = childSpecs(opts);
+    const isConsumer = (name: string): boolean => name.startsWith('consume-');
+    supervisor.start(specs.filter((c) => !isConsumer(c.name)));
     ctx.out(`ingest up: waiting for ${urls.frontend}/ready and ${urls.dispatcher}/health…`);
     const t0 = Date.now();
     const ready = await waitReady(urls, opts.readyTimeoutMs, () => stopRequests > 0);
     if (stopRequests > 0) return;
+    supervisor.start(specs.filter((c) => isConsumer(c.name)));
     if (ready.frontend && ready.dispatcher)
       ctx.out(`ingest up: ready after ${fmtAge(Date.now() - t0)}`);
     else
