@@ -60,6 +60,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
   // than the default 10 is expected, not a leak.
   setMaxListeners(2 * Math.max(1, opts.concurrency) + 10, stopping.signal);
   let state: DispatcherState = 'unknown';
+  const waitMs = opts.waitMs ?? 0;
   const log = deps.logger;
 
   function setState(next: DispatcherState, err?: unknown): void {
@@ -98,7 +99,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
             ...(held
               ? { release: held.grant.queue, lease: held.grant.lease, empty: held.empty }
               : {}),
-            ...(opts.waitMs ? { wait: opts.waitMs } : {}),
+            ...(waitMs > 0 ? { wait: waitMs } : {}),
           },
           { signal: ask.signal },
         );
@@ -133,7 +134,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         // A long-poll that ran its course was the pause already; a quick 204 (the
         // dispatcher did not wait: fifo, or an older one) gets the idle back-off.
         const waited = Date.now() - askedAt;
-        const longPolled = (opts.waitMs ?? 0) > 0 && waited >= (opts.waitMs ?? 0);
+        const longPolled = waitMs > 0 && waited >= waitMs;
         if (!longPolled) await sleep(opts.idlePollMs * 2 ** (idle - 1) - waited, stopping.signal);
         continue;
       }

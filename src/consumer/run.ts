@@ -139,13 +139,15 @@ export async function runConsumer(
   };
   const totals: ConsumerTotals = { messages: 0, values: 0, duplicateValues: 0, deadLettered: 0 };
   const onStored = (e: StoredEvent): void => {
-    totals.messages += e.messages - e.skippedMessages;
+    const stored = e.messages - e.skippedMessages;
+    const duplicates = e.values - e.inserted;
+    totals.messages += stored;
     totals.values += e.inserted;
-    totals.duplicateValues += e.values - e.inserted;
-    metrics.messages.inc({ outcome: 'stored' }, e.messages - e.skippedMessages);
+    totals.duplicateValues += duplicates;
+    metrics.messages.inc({ outcome: 'stored' }, stored);
     if (e.skippedMessages) metrics.messages.inc({ outcome: 'duplicate' }, e.skippedMessages);
     metrics.values.inc({ outcome: 'inserted' }, e.inserted);
-    if (e.values > e.inserted) metrics.values.inc({ outcome: 'duplicate' }, e.values - e.inserted);
+    if (duplicates > 0) metrics.values.inc({ outcome: 'duplicate' }, duplicates);
     for (const r of e.received) metrics.lagSeconds.observe((e.committedAt - r.receivedAt) / 1000);
     metrics.commitSeconds.observe(e.storeMs / 1000);
     if (e.notifications) metrics.notifications.inc(e.notifications);
