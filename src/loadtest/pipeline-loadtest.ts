@@ -33,6 +33,7 @@ import { feed, type FeedGateway, type FeedResult } from './pipeline-feeder.js';
 import { publishBacklog } from './pipeline-backlog.js';
 import { measureWriteCeiling, type CeilingResult } from './pipeline-write-ceiling.js';
 import { round, summarize, type LatencySummary } from './stats.js';
+import { startCpuBudget, type CpuBudget, type CpuBudgetMeter } from './cpu-budget.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -98,6 +99,8 @@ export interface PipelineReport {
   /** The write-path ceiling, before and after the run, and their mean. */
   ceiling: { rowsPerSec: number; before: CeilingResult; after: CeilingResult } | undefined;
   ratioOfCeiling: number | undefined;
+  /** Where the machine's CPU went from the first request to the last commit (Linux only). */
+  cpu?: CpuBudget | undefined;
   /** Values/s while the pipeline ran full (from 10% to 90% of the rows committed). */
   sustainedValuesPerSec: number | undefined;
   sustainedRatioOfCeiling: number | undefined;
@@ -310,6 +313,12 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     progress(
       `feeding ${requests} requests of ${opts.readingsPerRequest} readings over ${opts.connections} connections${opts.flood ? `, flood ${opts.flood.messages} messages` : ''}`,
     );
+    const cpuMeter: CpuBudgetMeter | undefined = await startCpuBudget({ pool }).catch(
+      (err: unknown) => {
+        opts.logger.warn({ err: errorMessage(err) }, 'cannot measure the CPU budget');
+        return undefined;
+      },
+    );
     const t0 = Date.now();
     const floodConns =
       opts.flood && !opts.flood.direct ? Math.max(1, Math.floor(opts.connections / 2)) : 0;
@@ -360,6 +369,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     progress(`fed: ${acceptedValues} values accepted; waiting for the rows`);
     await untilStored(acceptedValues);
     const end = lag.lastCommit || Date.now();
+    const cpu = await cpuMeter?.stop().catch(() => undefined);
     clearInterval(ticker);
     const count = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
     const dups = await pool.query<{ n: number }>(
@@ -435,6 +445,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       sustainedRatioOfCeiling:
         ceiling && sustained !== undefined ? round(sustained / ceiling.rowsPerSec, 2) : undefined,
       timedOut: stop.signal.aborted,
+      cpu,
     };
     if (opts.flood && floodAccount && floodFed) {
       report.flood = {

@@ -1,5 +1,6 @@
 /** The pipeline load test's report for people, and its pass/fail verdicts. */
 import type { PipelineReport } from './pipeline-loadtest.js';
+import { renderCpuBudget } from './cpu-budget.js';
 
 export const PIPELINE_TARGETS = {
   valuesPerSec: 50_000,
@@ -74,6 +75,10 @@ export function renderPipelineReport(r: PipelineReport): string {
     lines.push(
       `  ceiling:     ${r.ceiling.rowsPerSec} values/s, mean of ${r.ceiling.before.rowsPerSec} before and ${r.ceiling.after.rowsPerSec} after the run (copy-ledger straight into PostgreSQL, same sandbox, ${r.settings.writers} at once) -> ratio ${r.ratioOfCeiling}`,
     );
+  if (r.cpu) {
+    const [head, ...rest] = renderCpuBudget(r.cpu);
+    lines.push(`  cpu:         ${head}`, ...rest.map((l) => `               ${l}`));
+  }
   if (r.flood)
     lines.push(
       `  flood:       ${r.flood.account}: ${r.flood.messagesAccepted} messages in ${r.flood.floodSeconds} s; lag p99 flood ${r.flood.floodLagMs.p99} ms vs others ${r.flood.othersLagMs.p99} ms (others p50 ${r.flood.othersLagMs.p50} ms)`,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipelineLoadtest } from '../../../src/loadtest/pipeline-loadtest.js';
 import { pipelineVerdicts } from '../../../src/loadtest/pipeline-report.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { GROUPS } from '../../../src/loadtest/cpu-budget.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 
 // A small pipeline run through the real servers: what counts here is that every
@@ -54,6 +55,20 @@ describe('ingest loadtest pipeline (real servers)', () => {
     expect(report.leases.withMessages).toBeGreaterThan(0);
     expect(report.leases.withMessages).toBeLessThanOrEqual(30);
     expect(pipelineVerdicts(report)[0]).toMatchObject({ name: 'exactly once', ok: true });
+    // The CPU budget of the run, read from /proc (the servers are on this machine).
+    if (process.platform === 'linux') {
+      const cpu = report.cpu!;
+      const seconds = new Map(cpu.groups.map((g) => [g.name, g.seconds]));
+      expect(seconds.get(GROUPS.self)).toBeGreaterThan(0);
+      // The consumers' sessions and the broker were found (their time may round to 0 in so small a run).
+      expect(seconds.has(GROUPS.writes)).toBe(true);
+      expect(seconds.has(GROUPS.registry)).toBe(true);
+      expect(seconds.has(GROUPS.rabbitmq)).toBe(true);
+      // busy + idle + steal is the machine's whole capacity over the window.
+      const capacity = cpu.cores * cpu.seconds;
+      expect(cpu.busy + cpu.idle + cpu.steal).toBeGreaterThan(capacity * 0.8);
+      expect(cpu.busy + cpu.idle + cpu.steal).toBeLessThan(capacity * 1.2 + 0.1);
+    }
     // The sandbox is dropped afterwards.
     const after = await env.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ingest_pipeline_%'",
