@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 import type { Provisioning } from '../provisioning/provisioning.js';
+import type { SettingKey } from '../core/config.js';
 import { addSettings, contextFrom } from './settings.js';
 import { info, printJson } from './output.js';
-import { withProvisioning } from './with-pg.js';
+import { withProvisioning, withProvisioningAndBroker } from './with-pg.js';
 
 export interface ToggleSpec<T> {
   /** The argument, e.g. '<id>'. */
@@ -20,7 +21,13 @@ export interface ToggleSpec<T> {
   set(p: Provisioning, id: string, enabled: boolean): Promise<T>;
   /** The line printed without --json. */
   done(row: T, enabled: boolean): string;
+  /** Enabling needs RabbitMQ too (accounts: their queue is declared again). */
+  enableDeclaresQueue?: boolean;
+  /** A warning for stderr about the changed row, if any. */
+  warning?(row: T): string | undefined;
 }
+
+const BROKER_SETTINGS: SettingKey[] = ['amqpUrl', 'queuePrefix', 'queueType'];
 
 export function registerToggles<T>(group: Command, spec: ToggleSpec<T>): void {
   for (const [name, enabled] of [
@@ -32,11 +39,19 @@ export function registerToggles<T>(group: Command, spec: ToggleSpec<T>): void {
       .description(spec.describe(enabled))
       .option('--json', spec.jsonHelp)
       .addHelpText('after', `\nExample:\n  ingest ${group.name()} ${name} ${spec.example}`);
-    addSettings(cmd, ['pgUrl']).action(async (id: string, opts: { json?: boolean }) => {
-      const { config } = await contextFrom(cmd);
-      const row = await withProvisioning(config, (p) => spec.set(p, id, enabled));
-      if (opts.json) return printJson(row);
-      info(spec.done(row, enabled));
-    });
+    const broker = enabled && spec.enableDeclaresQueue === true;
+    addSettings(cmd, ['pgUrl', ...(broker ? BROKER_SETTINGS : [])]).action(
+      async (id: string, opts: { json?: boolean }) => {
+        const { config, logger } = await contextFrom(cmd);
+        const set = (p: Provisioning): Promise<T> => spec.set(p, id, enabled);
+        const row = broker
+          ? await withProvisioningAndBroker(config, logger, set)
+          : await withProvisioning(config, set);
+        if (opts.json) return printJson(row);
+        info(spec.done(row, enabled));
+        const warning = spec.warning?.(row);
+        if (warning) process.stderr.write(`ingest: warning: ${warning}\n`);
+      },
+    );
   }
 }

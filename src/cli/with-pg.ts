@@ -8,6 +8,7 @@ import type { Config } from '../core/config.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import type { Provisioning } from '../provisioning/provisioning.js';
 import { IngestError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 function hint(code: unknown, tables: string): string | undefined {
   if (code === '42P01') return `${tables}tables missing: run \`ingest db migrate\` first`;
@@ -46,4 +47,25 @@ export async function withProvisioning<T>(
   return withPgPool(config, 'ingest-provisioning', (pool) =>
     fn(createProvisioning({ pool, config, ...(amqp ? { amqp } : {}) })),
   );
+}
+
+/**
+ * Provisioning with a RabbitMQ connection of its own (declaring account queues);
+ * the connection logs only errors: a broker that is away is reported by the caller.
+ */
+export async function withProvisioningAndBroker<T>(
+  config: Config,
+  logger: Logger,
+  fn: (p: Provisioning) => Promise<T>,
+): Promise<T> {
+  const { createAmqpConnection } = await import('../adapters/rabbitmq/connection.js');
+  const amqp = createAmqpConnection({
+    url: config.amqpUrl,
+    logger: logger.child({}, { level: 'error' }),
+  });
+  try {
+    return await withProvisioning(config, fn, amqp);
+  } finally {
+    await amqp.close();
+  }
 }

@@ -238,13 +238,6 @@ export const SETTINGS = {
     default: '30s',
     description: 'maintainer heartbeat older than this makes the dispatcher fall back to fifo',
   },
-  deleteGrace: {
-    env: 'INGEST_DELETE_GRACE',
-    flag: 'delete-grace',
-    kind: 'duration',
-    default: '24h',
-    description: 'a deleted account queue that still holds messages is removed after this',
-  },
   ledgerRetention: {
     env: 'INGEST_LEDGER_RETENTION',
     flag: 'ledger-retention',

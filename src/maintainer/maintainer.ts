@@ -1,10 +1,12 @@
 /**
  * `ingest maintain`: keeps the queue registry true. Each pass runs five steps,
  * each logged and counted, and a failing step does not stop the others:
- *  1. accounts -> registry entries + durable RabbitMQ queues (inactive/removed: flagged deleted)
+ *  1. accounts -> registry entries + durable RabbitMQ queues (inactive/removed: flagged deleted
+ *     once their queue is drained: until then it is handed out like any other, so what the
+ *     frontend accepted before the account went is stored, never dropped)
  *  2. message counts (management API when reachable, checkQueue otherwise)
  *  3. expired leases back to idle
- *  4. deleted queues removed from RabbitMQ when empty (or after the grace period), then from the registry
+ *  4. deleted queues removed from RabbitMQ when empty, then from the registry
  *  5. heartbeat (only after fresh counts: it tells the dispatcher the counts can be trusted)
  *  6. consumed-message ledger entries past the retention are forgotten (the readings'
  *     primary key still makes an older replay a no-op, row by row)
@@ -30,6 +32,8 @@ export interface PassReport {
     created: string[];
     restored: string[];
     deleted: string[];
+    /** Inactive or removed accounts whose queue still holds messages: drained before it goes. */
+    draining: Array<{ id: string; messages: number }>;
     asserted: number;
   };
   counts: { source: 'management' | 'checkQueue' | 'none'; counted: number; missing: string[] };
@@ -37,7 +41,6 @@ export interface PassReport {
   deletions: {
     removed: string[];
     waiting: Array<{ id: string; messages: number; reason: string }>;
-    forced: Array<{ id: string; leftover: number }>;
   };
   heartbeat: { written: boolean };
   ledger: { pruned: number };
@@ -47,12 +50,7 @@ export interface PassReport {
 export interface MaintainerDeps {
   config: Pick<
     Config,
-    | 'queuePrefix'
-    | 'leaseTimeout'
-    | 'deleteGrace'
-    | 'maintainInterval'
-    | 'managementUrl'
-    | 'ledgerRetention'
+    'queuePrefix' | 'leaseTimeout' | 'maintainInterval' | 'managementUrl' | 'ledgerRetention'
   >;
   logger: Logger;
   registry: QueueRegistry;
@@ -81,10 +79,10 @@ function emptyReport(now: number): PassReport {
     startedAt: new Date(now).toISOString(),
     durationMs: 0,
     ok: true,
-    accounts: { active: 0, created: [], restored: [], deleted: [], asserted: 0 },
+    accounts: { active: 0, created: [], restored: [], deleted: [], draining: [], asserted: 0 },
     counts: { source: 'none', counted: 0, missing: [] },
     leases: { expired: [] },
-    deletions: { removed: [], waiting: [], forced: [] },
+    deletions: { removed: [], waiting: [] },
     heartbeat: { written: false },
     ledger: { pruned: 0 },
     errors: [],
@@ -113,11 +111,34 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
     }
   }
 
+  /**
+   * Accounts that are gone (deactivated or removed) but whose queue still holds messages
+   * or is being worked: what the frontend accepted (a 2xx) is stored before the queue goes.
+   */
+  async function stillDraining(
+    active: readonly string[],
+  ): Promise<Array<{ id: string; messages: number }>> {
+    const live = new Set(active);
+    const t = now();
+    const draining: Array<{ id: string; messages: number }> = [];
+    for (const e of await registry.list()) {
+      if (live.has(e.id)) continue;
+      const leased = e.leaseId !== null && (e.leaseExpiresAt?.getTime() ?? 0) > t;
+      const d = await broker.depth(queueName(e.id));
+      if (d && (d.ready > 0 || leased)) draining.push({ id: e.id, messages: d.ready });
+    }
+    return draining;
+  }
+
   async function stepAccounts(report: PassReport): Promise<void> {
     const active = await deps.accounts.listActive();
-    const sync = await registry.upsertFromAccounts(active);
+    const draining = await stillDraining(active);
+    // Kept live (a deleted one comes back) until drained; the next pass after that flags it.
+    const sync = await registry.upsertFromAccounts([...active, ...draining.map((d) => d.id)]);
+    const drainingIds = new Set(draining.map((d) => d.id));
+    sync.restored = sync.restored.filter((id) => !drainingIds.has(id));
     for (const id of sync.deleted) asserted.delete(id);
-    report.accounts = { ...report.accounts, active: active.length, ...sync };
+    report.accounts = { ...report.accounts, active: active.length, ...sync, draining };
     await assertQueues(active, report);
     metrics?.queuesCreated.inc(sync.created.length);
     metrics?.queuesFlaggedDeleted.inc(sync.deleted.length);
@@ -127,6 +148,7 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
         created: sync.created.length,
         restored: sync.restored.length,
         deleted: sync.deleted,
+        draining,
         asserted: report.accounts.asserted,
       },
       'step 1: accounts -> queues',
@@ -212,21 +234,22 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
         report.deletions.waiting.push({ id: e.id, messages: e.messageCount, reason: 'leased' });
         continue;
       }
-      const graceOver = e.deletedAt !== null && t - e.deletedAt.getTime() >= config.deleteGrace;
       // Checked, then deleted: RabbitMQ's if-empty delete is not offered by every queue type.
-      // A deactivated account's frontend requests get 403, so nothing new arrives meanwhile.
+      // A deactivated account's frontend requests get 403, so nothing new arrives meanwhile;
+      // a message that still landed (a request accepted just before) makes the next pass
+      // hand the queue out again to drain it.
       const d = await broker.depth(name);
-      if (d && d.ready > 0 && !graceOver) {
+      if (d && d.ready > 0) {
         report.deletions.waiting.push({ id: e.id, messages: d.ready, reason: 'not empty' });
         continue;
       }
       if (d) {
         const leftover = await broker.deleteQueue(name);
         if (leftover > 0) {
-          report.deletions.forced.push({ id: e.id, leftover });
-          log.warn(
-            { queue: name, leftover, graceMs: config.deleteGrace },
-            'deleted account queue removed after the grace period with messages left in it',
+          // Arrived between the check and the delete (RabbitMQ said how many): say so loudly.
+          log.error(
+            { queue: name, leftover },
+            'deleted account queue removed with messages that arrived after it was found empty',
           );
         }
       }
@@ -239,7 +262,6 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
       {
         removed: report.deletions.removed,
         waiting: report.deletions.waiting,
-        forced: report.deletions.forced,
       },
       'step 4: deleted queues',
     );

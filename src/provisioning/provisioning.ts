@@ -44,7 +44,15 @@ export interface Provisioning {
     name?: string;
   }): Promise<{ account: Account; queue?: QueueDeclaration }>;
   listAccounts(): Promise<Account[]>;
-  setAccountActive(id: string, active: boolean): Promise<Account>;
+  /**
+   * Enabling also declares the account's queue when a RabbitMQ connection was given (the
+   * maintainer removes a deactivated account's queue once it is drained, and the frontend
+   * would answer 503 until its next pass created it again).
+   */
+  setAccountActive(
+    id: string,
+    active: boolean,
+  ): Promise<Account & { queue?: QueueDeclaration | undefined }>;
   addGateway(g: { sourceKey: string; accountId: string; token?: string }): Promise<{
     gateway: Gateway;
     token: string;
@@ -201,7 +209,8 @@ export function createProvisioning(deps: {
         [id, active],
       );
       if (!r.rowCount) throw new IngestError('NOT_FOUND', `unknown account "${id}"`);
-      return account(id);
+      const a = await account(id);
+      return active && deps.amqp ? { ...a, queue: await declareQueue(id) } : a;
     },
 
     async addGateway({ sourceKey, accountId, token }) {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson, printRows } from '../output.js';
-import { withProvisioning } from '../with-pg.js';
+import { withProvisioning, withProvisioningAndBroker } from '../with-pg.js';
+import type { QueueDeclaration } from '../../provisioning/provisioning.js';
 import { registerToggles } from '../toggle-commands.js';
 
 const PG = ['pgUrl'] as const;
@@ -30,28 +31,15 @@ Examples:
   addSettings(add, ['pgUrl', 'amqpUrl', 'queuePrefix', 'queueType']).action(
     async (id: string, opts: { name: string; json?: boolean }) => {
       const { config, logger } = await contextFrom(add);
-      const { createAmqpConnection } = await import('../../adapters/rabbitmq/connection.js');
-      const amqp = createAmqpConnection({
-        url: config.amqpUrl,
-        logger: logger.child({}, { level: 'error' }),
-      });
-      try {
-        const out = await withProvisioning(
-          config,
-          (p) => p.addAccount({ id, name: opts.name }),
-          amqp,
-        );
-        if (opts.json) return printJson(out);
-        info(`account ${out.account.id} created`);
-        if (out.queue?.declared)
-          info(`queue ${out.queue.name} declared (${config.queueType}, durable)`);
-        else if (out.queue)
-          process.stderr.write(
-            `ingest: warning: could not declare queue ${out.queue.name} (${out.queue.error}); the maintainer (ingest maintain) will create it\n`,
-          );
-      } finally {
-        await amqp.close();
-      }
+      const out = await withProvisioningAndBroker(config, logger, (p) =>
+        p.addAccount({ id, name: opts.name }),
+      );
+      if (opts.json) return printJson(out);
+      info(`account ${out.account.id} created`);
+      if (out.queue?.declared)
+        info(`queue ${out.queue.name} declared (${config.queueType}, durable)`);
+      const warning = queueWarning(out.queue);
+      if (warning) process.stderr.write(`ingest: warning: ${warning}\n`);
     },
   );
 
@@ -83,9 +71,17 @@ Examples:
     jsonHelp: 'print the account as JSON',
     describe: (active) =>
       active
-        ? 'reactivate an account: its gateways are accepted again (within the token-cache TTL after sync-cache)'
-        : 'deactivate an account: its gateways get 403 (within the token-cache TTL after sync-cache)',
+        ? 'reactivate an account: its queue is declared again and its gateways are accepted again (within the token-cache TTL after sync-cache)'
+        : 'deactivate an account: its gateways get 403 (within the token-cache TTL after sync-cache); readings it already sent are still stored, and its queue goes once drained',
     set: (p, id, active) => p.setAccountActive(id, active),
     done: (a, active) => `account ${a.id} ${active ? 'enabled' : 'disabled'}`,
+    enableDeclaresQueue: true,
+    warning: (a) => queueWarning(a.queue),
   });
+}
+
+/** A queue that could not be declared now is the maintainer's to create (its next pass). */
+function queueWarning(queue: QueueDeclaration | undefined): string | undefined {
+  if (!queue || queue.declared) return undefined;
+  return `could not declare queue ${queue.name} (${queue.error}); the maintainer (ingest maintain) will create it`;
 }

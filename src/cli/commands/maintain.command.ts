@@ -10,14 +10,16 @@ interface Flags {
 
 function summary(r: PassReport): string[] {
   const lines = [
-    `accounts:  ${r.accounts.active} active, ${r.accounts.created.length} created, ${r.accounts.restored.length} restored, ${r.accounts.deleted.length} flagged deleted, ${r.accounts.asserted} queues declared`,
+    `accounts:  ${r.accounts.active} active, ${r.accounts.created.length} created, ${r.accounts.restored.length} restored, ${r.accounts.deleted.length} flagged deleted, ${r.accounts.draining.length} gone but draining, ${r.accounts.asserted} queues declared`,
     `counts:    ${r.counts.counted} queues counted via ${r.counts.source}${r.counts.missing.length ? `, missing in RabbitMQ: ${r.counts.missing.join(' ')}` : ''}`,
     `leases:    ${r.leases.expired.length} expired${r.leases.expired.length ? ` (${r.leases.expired.join(' ')})` : ''}`,
-    `deletions: ${r.deletions.removed.length} removed, ${r.deletions.waiting.length} waiting, ${r.deletions.forced.length} removed after grace with messages`,
+    `deletions: ${r.deletions.removed.length} removed, ${r.deletions.waiting.length} waiting`,
     `heartbeat: ${r.heartbeat.written ? 'written' : 'NOT written'}`,
     `ledger:    ${r.ledger.pruned} consumed message ids past retention forgotten`,
     `pass:      ${r.ok ? 'ok' : 'FAILED'} in ${r.durationMs} ms`,
   ];
+  for (const d of r.accounts.draining)
+    lines.push(`  draining: ${d.id} (account gone, ${d.messages} messages still to store)`);
   for (const w of r.deletions.waiting)
     lines.push(`  waiting: ${w.id} (${w.reason}, ${w.messages} messages)`);
   for (const e of r.errors) lines.push(`  error in ${e.step}: ${e.error}`);
@@ -44,11 +46,12 @@ Examples:
 Each pass, every step logged and counted (GET /metrics with --metrics-port):
   1. every active account gets a registry entry and a durable RabbitMQ queue
      (type --queue-type); a deactivated or removed account's queue is flagged deleted
+     once it is drained (until then consumers store what it holds: nothing accepted
+     is dropped)
   2. ready/unacked counts per queue (RabbitMQ management API when reachable,
      else checkQueue: ready only), stored with has_messages
   3. leases past their expiry or not renewed within --lease-timeout go back to idle
-  4. deleted queues are removed from RabbitMQ once empty (or after --delete-grace,
-     logging the messages left) and then from the registry
+  4. deleted queues are removed from RabbitMQ once empty, then from the registry
   5. heartbeat in Redis (<redis-prefix>maintainer:heartbeat); the dispatcher
      falls back to fifo when it is older than INGEST_HEARTBEAT_STALE
   6. consumed message ids older than --ledger-retention are forgotten (a replay
@@ -57,7 +60,6 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
   addSettings(cmd, [
     'maintainInterval',
     'leaseTimeout',
-    'deleteGrace',
     'ledgerRetention',
     'pgUrl',
     'registryUrl',

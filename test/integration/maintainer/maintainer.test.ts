@@ -136,39 +136,66 @@ describe('maintainer pass', () => {
     }
   });
 
-  it('4: a deactivated account: an empty queue goes at once; one with messages waits for the grace period', async () => {
-    const m = await createMaintainerFromConfig({
-      config: env.config,
-      logger: silentLogger(),
-      registry,
+  it('4: a deactivated account: an empty queue goes at once; one with messages is drained first, never dropped', async () => {
+    await env.pool.query(`UPDATE accounts SET active = false WHERE id IN ('A1', 'A2')`);
+    const first = await onePass();
+    expect(first.errors).toEqual([]);
+    expect(first.accounts.deleted).toEqual(['A2']);
+    expect(first.accounts.draining).toEqual([{ id: 'A1', messages: 3 }]);
+    expect(first.deletions.removed).toEqual(['A2']); // empty
+    expect(await depth(env.queueName('A2'))).toBeUndefined();
+    expect(await registry.get('A2')).toBeNull();
+    // A1 keeps its 3 messages and stays a live queue: consumers are handed it and store them.
+    expect(await depth(env.queueName('A1'))).toBe(3);
+    expect(await registry.get('A1')).toMatchObject({ deleted: false, hasMessages: true });
+    const lease = await registry.claimNext({
+      consumer: 'drainer',
+      strategy: 'messages-first',
+      leaseMs: 60_000,
     });
+    expect(lease?.queue).toBe('A1');
+    // While it is being worked (nothing ready, the lease held), it still is not flagged.
+    const ch = await conn.createChannel();
+    const got = [];
+    for (let m = await ch.get(env.queueName('A1')); m; m = await ch.get(env.queueName('A1')))
+      got.push(m);
+    expect(got).toHaveLength(3);
+    const worked = await onePass();
+    expect(worked.accounts.draining).toEqual([{ id: 'A1', messages: 0 }]);
+    expect(worked.accounts.deleted).toEqual([]);
+    for (const m of got) ch.ack(m);
+    await ch.close();
+    await registry.release('A1', lease!.lease, { empty: true });
+    // Drained: flagged and removed in the same pass.
+    const drained = await onePass();
+    expect(drained.accounts.draining).toEqual([]);
+    expect(drained.accounts.deleted).toEqual(['A1']);
+    expect(drained.deletions.removed).toEqual(['A1']);
+    expect(await depth(env.queueName('A1'))).toBeUndefined();
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it('4: a message that lands in a queue already flagged deleted brings the queue back to be drained', async () => {
+    await env.pool.query(`INSERT INTO accounts (id, name, active) VALUES ('A9', 'nine', true)`);
     try {
-      await env.pool.query(`UPDATE accounts SET active = false WHERE id IN ('A1', 'A2')`);
-      const r = await m.runOnce();
-      expect(r.accounts.deleted.sort()).toEqual(['A1', 'A2']);
-      expect(r.errors).toEqual([]);
-      expect(r.deletions.removed).toEqual(['A2']); // empty
-      expect(r.deletions.waiting).toEqual([{ id: 'A1', messages: 3, reason: 'not empty' }]);
-      expect(await depth(env.queueName('A2'))).toBeUndefined();
-      expect(await registry.get('A2')).toBeNull();
-      expect(await depth(env.queueName('A1'))).toBe(3);
-      expect((await registry.get('A1'))?.deleted).toBe(true);
+      await onePass();
+      await env.pool.query(`UPDATE accounts SET active = false WHERE id = 'A9'`);
+      // Flagged deleted while empty (as step 1 does), then a request accepted just before the
+      // deactivation reached the frontends publishes into it.
+      await registry.markDeleted(['A9']);
+      await publish(env.queueName('A9'), 2);
+      const r = await onePass();
+      expect(r.accounts.restored).toEqual([]);
+      expect(r.accounts.draining).toEqual([{ id: 'A9', messages: 2 }]);
+      expect(r.deletions.removed).toEqual([]);
+      expect(await registry.get('A9')).toMatchObject({ deleted: false });
+      expect(await depth(env.queueName('A9'))).toBe(2);
     } finally {
-      await m.close();
-    }
-    const graceOver = await createMaintainerFromConfig({
-      config: env.with({ managementUrl: 'http://127.0.0.1:9', deleteGrace: '0ms' }),
-      logger: silentLogger(),
-      registry,
-    });
-    try {
-      const r = await graceOver.runOnce();
-      expect(r.deletions.forced).toEqual([{ id: 'A1', leftover: 3 }]);
-      expect(r.deletions.removed).toEqual(['A1']);
-      expect(await depth(env.queueName('A1'))).toBeUndefined();
-      expect(await registry.list()).toEqual([]);
-    } finally {
-      await graceOver.close();
+      await env.pool.query(`DELETE FROM accounts WHERE id = 'A9'`);
+      const ch = await conn.createChannel();
+      await ch.purgeQueue(env.queueName('A9')).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+      await onePass();
     }
   });
 

@@ -68,9 +68,19 @@ describe('accounts', () => {
     await rejectsWith(prov.setAccountActive('NOPE', false), 'NOT_FOUND', /unknown account/);
   });
 
-  it('disables and enables an account', async () => {
-    expect((await prov.setAccountActive('D0000591', false)).active).toBe(false);
-    expect((await prov.setAccountActive('D0000591', true)).active).toBe(true);
+  it('disables and enables an account; enabling declares its queue again', async () => {
+    const queue = env.queueName('D0000591');
+    const off = await prov.setAccountActive('D0000591', false);
+    expect(off.active).toBe(false);
+    expect(off.queue).toBeUndefined();
+    // The maintainer removes a deactivated account's queue once it is drained.
+    const ch = await amqp.createChannel();
+    await ch.deleteQueue(queue);
+    const on = await prov.setAccountActive('D0000591', true);
+    expect(on.active).toBe(true);
+    expect(on.queue).toEqual({ name: queue, declared: true });
+    expect((await ch.checkQueue(queue)).queue).toBe(queue);
+    await ch.close();
   });
 
   it('creates the account even when RabbitMQ is unreachable, and says the queue is pending', async () => {
