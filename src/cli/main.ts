@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     if (isIngestError(err)) {
       process.stderr.write(`ingest: ${err.message}\n`);
-      process.exitCode = err.status >= 500 ? 2 : 1;
+      process.exitCode = err.code === 'INTERRUPTED' ? 130 : err.status >= 500 ? 2 : 1;
       return;
     }
     process.stderr.write(`ingest: ${errorMessage(err)}\n`);

@@ -23,6 +23,8 @@ export const ERRORS = {
   LEASE_NOT_HELD: { status: 409, message: 'lease not held' },
   ADMIN_REQUIRED: { status: 401, message: 'admin token required' },
   INTERNAL: { status: 500, message: 'internal error' },
+  /** A long command stopped by SIGINT/SIGTERM after cleaning up (the CLI exits 130). */
+  INTERRUPTED: { status: 499, message: 'interrupted' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -6,6 +6,7 @@
  * is `ingest dispatch` as a child process on a free port, with a throwaway
  * database of N queues created and dropped by the run.
  */
+import { throwIfInterrupted } from './interrupt.js';
 import { cpus } from 'node:os';
 import { createPgPool } from '../adapters/postgres/pool.js';
 import { createRedis } from '../adapters/redis/client.js';
@@ -49,6 +50,8 @@ export interface DispatcherLoadOptions {
   /** combined (default, what `ingest consume` does): the release rides on the next POST /queue/next. */
   mode?: ReleaseMode;
   onProgress?: (line: string) => void;
+  /** Aborted: stop early and clean up (the run then throws INTERRUPTED). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface DispatcherLoadResult {
@@ -92,6 +95,7 @@ async function httpLoop(
   consumers: number,
   durationMs: number,
   mode: ReleaseMode,
+  signal: AbortSignal | undefined,
 ): Promise<LoopResult> {
   const client = createDispatcherClient({ url, maxSockets: consumers, timeoutMs: 10_000 });
   const tally = createTally();
@@ -102,7 +106,7 @@ async function httpLoop(
       Array.from({ length: consumers }, async (_, i) => {
         const consumer = `loadtest-${i}`;
         let held: NextGrant | undefined;
-        while (performance.now() < until) {
+        while (performance.now() < until && !signal?.aborted) {
           const t0 = performance.now();
           try {
             let g: NextGrant | null;
@@ -178,6 +182,7 @@ export async function runDispatcherLoadtest(
     // The raw ceiling always runs in a throwaway database: never on a site's registry.
     progress(`creating a throwaway database with ${opts.queues} queues`);
     sandbox = await createSandbox(config, 'ltdisp', logger, { strategy: config.strategy });
+    progress(`sandbox: ${sandbox.where} (removed at the end, also on Ctrl-C)`);
     await seedQueues(sandbox.config.pgUrl, opts.queues);
     let url = opts.url;
     let strategy: Strategy = config.strategy;
@@ -221,7 +226,8 @@ export async function runDispatcherLoadtest(
     const results: DispatcherLoadResult[] = [];
     for (const n of opts.consumers) {
       progress(`${n} consumer(s): next -> release over HTTP (${mode}) for ${opts.durationMs} ms`);
-      const http = await httpLoop(url, n, opts.durationMs, mode);
+      const http = await httpLoop(url, n, opts.durationMs, mode, opts.signal);
+      throwIfInterrupted(opts.signal);
       let raw: LoopResult | undefined;
       if (!opts.skipRaw) {
         progress(`${n} consumer(s): raw claim+release at PostgreSQL for ${opts.durationMs} ms`);
@@ -231,7 +237,9 @@ export async function runDispatcherLoadtest(
           durationMs: opts.durationMs,
           strategy,
           mode,
+          signal: opts.signal,
         });
+        throwIfInterrupted(opts.signal);
       }
       results.push({
         consumers: n,

@@ -117,6 +117,8 @@ export async function measureRawCeiling(opts: {
   /** combined: release + next claim in one statement, as the dispatcher does for POST /queue/next with "release". */
   mode: ReleaseMode;
   leaseMs?: number;
+  /** Aborted: stop the loops. */
+  signal?: AbortSignal | undefined;
 }): Promise<LoopResult> {
   const clients = await Promise.all(
     Array.from({ length: opts.consumers }, async () => {
@@ -142,7 +144,7 @@ export async function measureRawCeiling(opts: {
       clients.map(async (c, i) => {
         const consumer = `raw-${i}`;
         let held: { queue: string; lease: string } | undefined;
-        while (performance.now() < until) {
+        while (performance.now() < until && !opts.signal?.aborted) {
           const t0 = performance.now();
           try {
             const lease = randomUUID();

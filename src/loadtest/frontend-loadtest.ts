@@ -4,6 +4,7 @@
  * that the queue grew by exactly what was acknowledged with 2xx.
  */
 import autocannon from 'autocannon';
+import { throwIfInterrupted } from './interrupt.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createAmqpConnection, type AmqpConnection } from '../adapters/rabbitmq/connection.js';
@@ -20,6 +21,8 @@ export interface FrontendLoadOptions {
   sizes: number[];
   connections: number;
   durationMs: number;
+  /** Aborted: stop early and clean up (the run then throws INTERRUPTED). */
+  signal?: AbortSignal | undefined;
   /** Exact number of requests per size instead of a duration. */
   requests?: number;
   url?: string;
@@ -125,7 +128,14 @@ async function runAutocannon(
       },
     ],
   };
-  const result = await autocannon(options);
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (err: unknown, r: autocannon.Result) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r),
+    );
+    if (opts.signal?.aborted) instance.stop();
+    else opts.signal?.addEventListener('abort', () => instance.stop(), { once: true });
+  });
+  throwIfInterrupted(opts.signal);
   return { result, template, nextSeq: seq };
 }
 
@@ -209,7 +219,9 @@ export async function runFrontendLoadtest(opts: FrontendLoadOptions): Promise<Fr
           maxMessages: Math.max(ok * perRequest * 3, 100),
           firstSeq: seq,
           logger: opts.logger,
+          signal: opts.signal,
         });
+        throwIfInterrupted(opts.signal);
         entry.ofRaw =
           entry.raw.readingsPerSecond > 0
             ? round(entry.readingsPerSecond / entry.raw.readingsPerSecond, 2)

@@ -33,6 +33,7 @@ import { feed, type FeedGateway, type FeedResult } from './pipeline-feeder.js';
 import { publishBacklog } from './pipeline-backlog.js';
 import { measureWriteCeiling, type CeilingResult } from './pipeline-write-ceiling.js';
 import { round, summarize, type LatencySummary } from './stats.js';
+import { throwIfInterrupted } from './interrupt.js';
 import { startCpuBudget, type CpuBudget, type CpuBudgetMeter } from './cpu-budget.js';
 
 export interface PipelineOptions {
@@ -62,6 +63,8 @@ export interface PipelineOptions {
   /** Requests fed and stored before the clock starts (0: none). */
   warmupRequests: number;
   onProgress?: ((line: string) => void) | undefined;
+  /** Aborted: stop feeding, skip the waits, clean up the sandbox (the run then throws INTERRUPTED). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PipelineReport {
@@ -189,6 +192,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
   });
   const lifecycle = createLifecycle(opts.logger);
   lifecycle.defer('sandbox', () => sandbox.cleanup());
+  progress(`sandbox: ${sandbox.where} (removed at the end, also on Ctrl-C)`);
   const cfg = sandbox.config;
   try {
     const pool = createPgPool(cfg.pgUrl, {
@@ -214,6 +218,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       return c;
     };
     const ceilingBefore = await measureCeiling('before');
+    throwIfInterrupted(opts.signal);
 
     progress(`provisioning ${opts.accounts} accounts${opts.flood ? ' + 1 flooding' : ''}`);
     const prov = createProvisioning({ pool, config: cfg });
@@ -274,8 +279,12 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       },
     );
 
+    throwIfInterrupted(opts.signal);
     const stop = new AbortController();
     const deadline = setTimeout(() => stop.abort(), opts.timeoutMs);
+    const onInterrupt = (): void => stop.abort();
+    opts.signal?.addEventListener('abort', onInterrupt, { once: true });
+    lifecycle.defer('interrupt', () => opts.signal?.removeEventListener('abort', onInterrupt));
     lifecycle.defer('deadline', () => clearTimeout(deadline));
     const untilStored = async (values: number): Promise<void> => {
       while (lag.inserted < values && !stop.signal.aborted) {
@@ -301,6 +310,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         stop.signal,
       );
       await untilStored(warm.acceptedValues);
+      throwIfInterrupted(opts.signal);
       warmup = {
         requests: warm.accepted,
         values: warm.acceptedValues,
@@ -368,6 +378,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     const acceptedValues = fed.acceptedValues + (floodFed?.acceptedValues ?? 0);
     progress(`fed: ${acceptedValues} values accepted; waiting for the rows`);
     await untilStored(acceptedValues);
+    throwIfInterrupted(opts.signal);
     const end = lag.lastCommit || Date.now();
     const cpu = await cpuMeter?.stop().catch(() => undefined);
     clearInterval(ticker);

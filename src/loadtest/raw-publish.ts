@@ -29,6 +29,8 @@ export async function measureRawPublish(opts: {
   maxMessages: number;
   firstSeq: number;
   logger: Logger;
+  /** Aborted: stop sending (what was sent is still counted). */
+  signal?: AbortSignal | undefined;
 }): Promise<RawPublishResult> {
   const conn = createAmqpConnection({
     url: opts.amqpUrl,
@@ -45,7 +47,7 @@ export async function measureRawPublish(opts: {
   try {
     await Promise.all(
       Array.from({ length: opts.concurrency }, async () => {
-        while (performance.now() < deadline && sent < opts.maxMessages) {
+        while (performance.now() < deadline && sent < opts.maxMessages && !opts.signal?.aborted) {
           sent += 1;
           const body = Buffer.from(opts.template.body(seq++));
           const t0 = performance.now();

@@ -25,6 +25,8 @@ export interface Sandbox {
   env: Record<string, string>;
   /** Queues to delete at cleanup (besides none: queue names are not listable without the management API). */
   queues: Set<string>;
+  /** Where its data lives, for a progress line (what to remove by hand if cleanup never ran). */
+  where: string;
   cleanup(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function createSandbox(
     config,
     env: configToEnv(config, SANDBOX_SETTINGS),
     queues,
+    where: `database ingest_${id}, queues ${config.queuePrefix}*, Redis keys ${config.redisPrefix}*`,
     async cleanup() {
       await dropDatabase(pgUrl).catch((err: unknown) =>
         logger.warn({ err: errorMessage(err) }, 'could not drop the load-test database'),

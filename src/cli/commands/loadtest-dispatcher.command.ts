@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { interruptible } from '../interruptible.js';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, oneOf, wholeNumber } from '../flags.js';
@@ -75,17 +76,20 @@ Exits 1 if a queue was ever held twice or a request failed.`,
       hint: 'between 200ms and 10m',
     });
     const { runDispatcherLoadtest } = await import('../../loadtest/dispatcher-loadtest.js');
-    const report = await runDispatcherLoadtest({
-      config,
-      logger,
-      consumers,
-      queues,
-      durationMs: duration,
-      url: flags.url,
-      skipRaw: !flags.raw,
-      mode,
-      onProgress: progressLines(flags.json),
-    });
+    const report = await interruptible('load test', (signal) =>
+      runDispatcherLoadtest({
+        signal,
+        config,
+        logger,
+        consumers,
+        queues,
+        durationMs: duration,
+        url: flags.url,
+        skipRaw: !flags.raw,
+        mode,
+        onProgress: progressLines(flags.json),
+      }),
+    );
     const { dispatcherReportFailed, renderDispatcherReport } =
       await import('../../loadtest/dispatcher-report.js');
     printReport(report, flags.json, renderDispatcherReport, dispatcherReportFailed);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { interruptible } from '../interruptible.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, optionalWholeNumber, wholeNumber } from '../flags.js';
 import { addReportFlags, printReport, progressLines } from '../report.js';
@@ -67,18 +68,21 @@ answered for a message that is not in the queue.`,
     const workers = optionalWholeNumber('workers', flags.workers);
     const { runFrontendLoadtest } = await import('../../loadtest/frontend-loadtest.js');
     const { SWEEP_SIZES } = await import('../../loadtest/baselines.js');
-    const report = await runFrontendLoadtest({
-      config,
-      logger,
-      sizes: flags.sweep ? SWEEP_SIZES : [readings],
-      connections,
-      durationMs: duration,
-      requests,
-      url: flags.url,
-      workers,
-      skipRaw: !flags.raw,
-      onProgress: progressLines(flags.json),
-    });
+    const report = await interruptible('load test', (signal) =>
+      runFrontendLoadtest({
+        signal,
+        config,
+        logger,
+        sizes: flags.sweep ? SWEEP_SIZES : [readings],
+        connections,
+        durationMs: duration,
+        requests,
+        url: flags.url,
+        workers,
+        skipRaw: !flags.raw,
+        onProgress: progressLines(flags.json),
+      }),
+    );
     const { reportFailed, renderFrontendReport } =
       await import('../../loadtest/frontend-report.js');
     printReport(report, flags.json, renderFrontendReport, reportFailed);

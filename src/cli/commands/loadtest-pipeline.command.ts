@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { interruptible } from '../interruptible.js';
 import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, oneOf, wholeNumber as whole } from '../flags.js';
@@ -124,7 +125,9 @@ missing or duplicated.`,
         ? defaultWarmup(options.accounts, options.readings, options.readingsPerRequest)
         : whole('warmup', f.warmup, { min: 0 });
     const { runPipelineLoadtest } = await import('../../loadtest/pipeline-loadtest.js');
-    const report = await runPipelineLoadtest(options);
+    const report = await interruptible('load test', (signal) =>
+      runPipelineLoadtest({ ...options, signal }),
+    );
     const { pipelineFailed, renderPipelineReport } =
       await import('../../loadtest/pipeline-report.js');
     printReport(report, f.json, renderPipelineReport, pipelineFailed);
