@@ -27,6 +27,10 @@ export function createProgram(): Command {
       ]),
     )
     .showHelpAfterError('(add --help for usage)')
+    // Usage errors read like every other failure: "ingest: ..." (commander says "error: ...").
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, 'ingest: ')),
+    })
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
   for (const register of COMMANDS) register(program);
   return program;

@@ -25,7 +25,16 @@ export function addSettings(cmd: Command, keys: readonly SettingKey[]): Command 
   const map = declared.get(cmd) ?? new Map<string, SettingKey>();
   for (const key of keys) {
     const spec = SETTINGS[key];
-    const valueName = spec.kind === 'duration' ? 'duration' : spec.kind === 'int' ? 'n' : 'value';
+    const valueName =
+      spec.kind === 'duration'
+        ? 'duration'
+        : spec.kind === 'int'
+          ? 'n'
+          : spec.kind === 'port'
+            ? 'port'
+            : spec.kind === 'url'
+              ? 'url'
+              : 'value';
     const values = 'values' in spec ? ` (${spec.values.join('|')})` : '';
     const def =
       spec.default === undefined

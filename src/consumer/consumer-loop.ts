@@ -42,7 +42,23 @@ export interface ConsumerLoopOptions {
    * for nothing. 0 never pauses.
    */
   emptyPauseMs: number;
+  /**
+   * With `once`: stop when the dispatcher has answered nothing but errors (unreachable,
+   * stopped) for this long, instead of waiting for it forever (0: never give up).
+   */
+  giveUpAfterMs?: number;
 }
+
+/** Why a run (`once`) did not finish its work: said by the caller, with a non-zero exit. */
+export interface LoopProblems {
+  /** The dispatcher failed for longer than giveUpAfterMs: stopped, or unreachable (and why). */
+  gaveUp?: { reason: 'stopped' | 'unreachable'; error: string };
+  /** Queues whose last drain failed (their messages stay queued). */
+  failedQueues: Array<{ queue: string; error: string }>;
+}
+
+/** How long `ingest consume --once` waits for a dispatcher that fails before it gives up. */
+export const ONCE_GIVE_UP_MS = 30_000;
 
 /** A "next" outstanding this long is parked in a long-poll (a plain answer takes milliseconds). */
 const PARKED_MS = 100;
@@ -52,6 +68,8 @@ export interface ConsumerLoop {
   readonly done: Promise<void>;
   /** Finish in-flight batches, give queues back, stop. Idempotent. */
   stop(): Promise<void>;
+  /** What kept the loop from finishing its work, as of now. */
+  problems(): LoopProblems;
 }
 
 export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOptions): ConsumerLoop {
@@ -62,6 +80,9 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
   let state: DispatcherState = 'unknown';
   const waitMs = opts.waitMs ?? 0;
   const log = deps.logger;
+  const giveUpAfterMs = opts.once ? (opts.giveUpAfterMs ?? 0) : 0;
+  let gaveUp: LoopProblems['gaveUp'];
+  const failedQueues = new Map<string, string>();
 
   function setState(next: DispatcherState, err?: unknown): void {
     if (next === state) return;
@@ -80,6 +101,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     let failures = 0;
     let idle = 0;
     let emptyStreak = 0;
+    let failingSince: number | undefined;
     const emptySeen = new Set<string>();
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
@@ -105,6 +127,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         );
         held = undefined;
         failures = 0;
+        failingSince = undefined;
         setState('ok');
       } catch (err) {
         // An abandoned long-poll is no dispatcher failure.
@@ -117,6 +140,16 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
           held = undefined;
         }
         failures += 1;
+        failingSince ??= askedAt;
+        if (giveUpAfterMs > 0 && Date.now() - failingSince >= giveUpAfterMs) {
+          gaveUp ??= {
+            reason: state === 'stopped' ? 'stopped' : 'unreachable',
+            error: errorMessage(err),
+          };
+          // The others would only fail the same way.
+          stopping.abort();
+          break;
+        }
         await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
         continue;
       } finally {
@@ -155,8 +188,10 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       let result: DrainResult | undefined;
       try {
         result = await deps.drain({ account: grant.queue, signal: lease.signal });
+        failedQueues.delete(grant.queue);
         deps.onDrained?.({ account: grant.queue, result });
       } catch (err) {
+        failedQueues.set(grant.queue, errorMessage(err));
         log.warn({ queue: grant.queue, err: errorMessage(err) }, 'drain failed; backing off');
         deps.onDrained?.({ account: grant.queue, result: undefined, error: err });
         failures += 1;
@@ -199,6 +234,12 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     async stop() {
       stopping.abort();
       await done;
+    },
+    problems() {
+      return {
+        ...(gaveUp ? { gaveUp } : {}),
+        failedQueues: [...failedQueues].map(([queue, error]) => ({ queue, error })),
+      };
     },
   };
 }

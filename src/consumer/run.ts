@@ -21,7 +21,7 @@ import { createDeadLetterSink } from '../deadletters/dead-letter-sink.js';
 import { createBatchWriter, type StoredEvent } from './batch-writer.js';
 import { createChannelPool } from './channel-pool.js';
 import { createPrefetchWindow } from './prefetch-window.js';
-import { startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
+import { ONCE_GIVE_UP_MS, startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
 import {
   createConsumerMetrics,
   startMetricsServer,
@@ -53,6 +53,8 @@ export interface ConsumerRunOptions {
   onStored?: (e: StoredEvent) => void;
   /** After every lease: what it drained (undefined when the drain failed). */
   onDrained?: (e: { account: string; result: DrainResult | undefined }) => void;
+  /** With `once`: give up after the dispatcher failed this long (default ONCE_GIVE_UP_MS). */
+  giveUpAfterMs?: number;
 }
 
 export interface ConsumerTotals {
@@ -220,6 +222,7 @@ export async function runConsumer(
       waitMs: opts.once ? 0 : NEXT_WAIT_MS,
       idlePollMs: 250,
       emptyPauseMs: 20,
+      giveUpAfterMs: opts.giveUpAfterMs ?? ONCE_GIVE_UP_MS,
     },
   );
   // Registered last so it runs first: stop draining and release before connections close.

@@ -6,7 +6,7 @@
 import { parseDuration, parseSize } from './duration.js';
 import { IngestError } from './errors.js';
 
-type Kind = 'string' | 'int' | 'duration' | 'size' | 'enum' | 'bool';
+type Kind = 'string' | 'url' | 'int' | 'port' | 'duration' | 'size' | 'enum' | 'bool';
 
 interface SettingSpec {
   env: string;
@@ -17,6 +17,8 @@ interface SettingSpec {
   description: string;
   secret?: boolean;
   values?: readonly string[];
+  /** kind 'url': the schemes it may have ('http:', ...). */
+  schemes?: readonly string[];
 }
 
 /** Every setting of every component. Add new ones here, nowhere else. */
@@ -24,7 +26,8 @@ export const SETTINGS = {
   pgUrl: {
     env: 'INGEST_PG_URL',
     flag: 'pg-url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['postgres:', 'postgresql:'],
     default: 'postgres://postgres@127.0.0.1:5432/ingest',
     description: 'PostgreSQL URL (system of record)',
     secret: true,
@@ -32,7 +35,8 @@ export const SETTINGS = {
   redisUrl: {
     env: 'INGEST_REDIS_URL',
     flag: 'redis-url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['redis:', 'rediss:'],
     default: 'redis://127.0.0.1:6379/0',
     description: 'Redis URL (token cache, stats, heartbeats)',
     secret: true,
@@ -40,7 +44,8 @@ export const SETTINGS = {
   amqpUrl: {
     env: 'INGEST_AMQP_URL',
     flag: 'amqp-url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['amqp:', 'amqps:'],
     default: 'amqp://guest:guest@127.0.0.1:5672',
     description: 'RabbitMQ URL',
     secret: true,
@@ -48,7 +53,8 @@ export const SETTINGS = {
   registryUrl: {
     env: 'INGEST_REGISTRY_URL',
     flag: 'registry-url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['postgres:', 'postgresql:', 'mongodb:', 'mongodb+srv:'],
     default: undefined,
     description: 'queue registry URL: the PostgreSQL URL by default; mongodb:// selects MongoDB',
     secret: true,
@@ -56,7 +62,8 @@ export const SETTINGS = {
   dispatcherUrl: {
     env: 'INGEST_DISPATCHER_URL',
     flag: 'dispatcher',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['http:'],
     default: 'http://127.0.0.1:8081',
     description: 'dispatcher base URL',
   },
@@ -72,7 +79,8 @@ export const SETTINGS = {
   managementUrl: {
     env: 'INGEST_RABBITMQ_MANAGEMENT_URL',
     flag: 'management-url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['http:', 'https:'],
     default: 'http://guest:guest@127.0.0.1:15672',
     description: 'RabbitMQ management API (used when reachable, for queue counts and rates)',
     secret: true,
@@ -125,28 +133,29 @@ export const SETTINGS = {
   frontendPort: {
     env: 'INGEST_FRONTEND_PORT',
     flag: 'port',
-    kind: 'int',
+    kind: 'port',
     default: '8080',
     description: 'frontend HTTP port',
   },
   frontendUrl: {
     env: 'INGEST_FRONTEND_URL',
     flag: 'url',
-    kind: 'string',
+    kind: 'url',
+    schemes: ['http:', 'https:'],
     default: 'http://127.0.0.1:8080',
     description: 'frontend base URL (for load tests and the dashboard)',
   },
   dispatcherPort: {
     env: 'INGEST_DISPATCHER_PORT',
     flag: 'port',
-    kind: 'int',
+    kind: 'port',
     default: '8081',
     description: 'dispatcher HTTP port',
   },
   metricsPort: {
     env: 'INGEST_METRICS_PORT',
     flag: 'metrics-port',
-    kind: 'int',
+    kind: 'port',
     default: '0',
     description: 'metrics port of components without an HTTP port (0: none)',
   },
@@ -287,7 +296,7 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 
 type ValueOf<K extends SettingKey> = (typeof SETTINGS)[K]['kind'] extends
-  'int' | 'duration' | 'size'
+  'int' | 'port' | 'duration' | 'size'
   ? number
   : (typeof SETTINGS)[K]['kind'] extends 'bool'
     ? boolean
@@ -310,6 +319,29 @@ function parseValue(key: SettingKey, raw: string | number | boolean, source: str
         const n = typeof raw === 'number' ? raw : Number(raw);
         if (!Number.isInteger(n) || n < 0) throw new Error(`not a whole number: "${raw}"`);
         return n;
+      }
+      case 'port': {
+        const n = typeof raw === 'number' ? raw : Number(raw);
+        if (!Number.isInteger(n) || n < 0 || n > 65_535)
+          throw new Error(`not a port (0 to 65535): "${raw}"`);
+        return n;
+      }
+      case 'url': {
+        const v = String(raw);
+        // A secret URL may carry a password: it is never echoed back.
+        const shown = spec.secret ? '' : ` "${v}"`;
+        let url: URL;
+        try {
+          url = new URL(v);
+        } catch {
+          throw new Error(`not a URL${shown}`);
+        }
+        const schemes = spec.schemes ?? [];
+        if (schemes.length && !schemes.includes(url.protocol))
+          throw new Error(
+            `must start with ${schemes.map((x) => `${x}//`).join(' or ')}, not ${url.protocol}//${shown ? ` (${v})` : ''}`,
+          );
+        return v;
       }
       case 'duration':
         return parseDuration(typeof raw === 'boolean' ? String(raw) : raw);

@@ -102,6 +102,12 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
         'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
         { cause: err },
       );
+    if (code === '3D000')
+      return new IngestError(
+        'CONFIG_INVALID',
+        `the queue registry's database does not exist (${errorMessage(err)}): run \`ingest db migrate\` (with the same --pg-url / --registry-url)`,
+        { cause: err },
+      );
     // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
       return err;

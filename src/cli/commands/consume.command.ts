@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { IngestError } from '../../core/errors.js';
 import { WRITE_PATHS } from '../../consumer/readings-store.js';
+import { ONCE_GIVE_UP_MS, type LoopProblems } from '../../consumer/consumer-loop.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { oneOf, wholeNumber } from '../flags.js';
 
@@ -19,7 +20,7 @@ export function registerConsume(program: Command): void {
     )
     .option(
       '--once',
-      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it',
+      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it. Exits 2 when a queue could not be drained or the dispatcher failed (unreachable or stopped) for 30 s',
     )
     .option(
       '--prefetch <n>',
@@ -94,9 +95,32 @@ replay a no-op).`,
           t,
           `drained: ${t.messages} messages, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
         );
+        const failure = onceFailure(handle.loop.problems(), config.dispatcherUrl);
+        if (failure) throw failure;
       }
     } finally {
       await lifecycle.close();
     }
   });
+}
+
+/** --once did not finish: the dispatcher never answered, or queues could not be drained. */
+function onceFailure(p: LoopProblems, dispatcherUrl: string): IngestError | undefined {
+  const giveUp = `${Math.round(ONCE_GIVE_UP_MS / 1000)} s`;
+  if (p.gaveUp?.reason === 'stopped')
+    return new IngestError(
+      'DISPATCHER_STOPPED',
+      `--once gave up after ${giveUp}: the dispatcher at ${dispatcherUrl} is stopped (ingest dispatcher start); nothing more was drained`,
+    );
+  if (p.gaveUp)
+    return new IngestError(
+      'DISPATCHER_UNREACHABLE',
+      `--once gave up after ${giveUp}: ${p.gaveUp.error}`,
+    );
+  if (p.failedQueues.length === 0) return undefined;
+  const list = p.failedQueues.map((f) => `${f.queue} (${f.error})`).join(', ');
+  return new IngestError(
+    'INTERNAL',
+    `${p.failedQueues.length} queue(s) could not be drained, their messages stay queued for the next run: ${list}`,
+  );
 }

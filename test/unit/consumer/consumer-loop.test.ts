@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startConsumerLoop, type ConsumerLoop } from '../../../src/consumer/consumer-loop.js';
 import type { DrainResult } from '../../../src/consumer/queue-drainer.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { IngestError } from '../../../src/core/errors.js';
 
 interface Call {
   kind: 'next' | 'release';
@@ -236,5 +237,80 @@ describe('consumer loop with a long-polling dispatcher', () => {
     expect(Date.now() - t0).toBeLessThan(500);
     expect(s.abandoned()).toBe(1);
     expect(states).not.toContain('unreachable');
+  });
+});
+
+describe('consumer loop --once: what keeps it from finishing is reported, not swallowed', () => {
+  const failing = (code: 'DISPATCHER_UNREACHABLE' | 'DISPATCHER_STOPPED') => ({
+    next: () => Promise.reject(new IngestError(code, 'connect ECONNREFUSED 127.0.0.1:1')),
+    release: () => Promise.resolve(),
+    renew: () => Promise.resolve({ expiresAt: '' }),
+  });
+
+  it.each([
+    ['DISPATCHER_UNREACHABLE', 'unreachable'],
+    ['DISPATCHER_STOPPED', 'stopped'],
+  ] as const)('gives up when the dispatcher fails (%s) for giveUpAfterMs', async (code, reason) => {
+    const t0 = Date.now();
+    loop = startConsumerLoop(
+      {
+        dispatcher: failing(code),
+        drain: () => Promise.reject(new Error('never called')),
+        logger: silentLogger(),
+        name: 'c',
+      },
+      { ...opts, concurrency: 2, once: true, emptyPauseMs: 0, giveUpAfterMs: 300 },
+    );
+    await loop.done;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(loop.problems()).toEqual({
+      gaveUp: { reason, error: 'connect ECONNREFUSED 127.0.0.1:1' },
+      failedQueues: [],
+    });
+  });
+
+  it('without once it never gives up', async () => {
+    loop = startConsumerLoop(
+      {
+        dispatcher: failing('DISPATCHER_UNREACHABLE'),
+        drain: () => Promise.reject(new Error('never called')),
+        logger: silentLogger(),
+        name: 'c',
+      },
+      { ...opts, emptyPauseMs: 0, giveUpAfterMs: 100 },
+    );
+    const ended = await Promise.race([
+      loop.done.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 400)),
+    ]);
+    expect(ended).toBe(false);
+    expect(loop.problems().gaveUp).toBeUndefined();
+  });
+
+  it('names the queues whose last drain failed; a later good drain of a queue clears it', async () => {
+    const grants = ['A', 'B', 'A'];
+    const dispatcher = {
+      next: () => {
+        const q = grants.shift();
+        return Promise.resolve(q ? { queue: q, lease: `L-${q}`, expiresAt: '' } : null);
+      },
+      release: () => Promise.resolve(),
+      renew: () => Promise.resolve({ expiresAt: '' }),
+    };
+    let drains = 0;
+    // A fails, B fails, A then works: B is the one left undrained.
+    const drain = (): Promise<DrainResult> =>
+      ++drains < 3
+        ? Promise.reject(new Error(`database "nodb" does not exist (${drains})`))
+        : Promise.resolve({ messages: 1, values: 2, empty: true });
+    loop = startConsumerLoop(
+      { dispatcher, drain, logger: silentLogger(), name: 'c' },
+      { ...opts, once: true, emptyPauseMs: 0 },
+    );
+    await loop.done;
+    expect(loop.problems()).toEqual({
+      failedQueues: [{ queue: 'B', error: 'database "nodb" does not exist (2)' }],
+    });
   });
 });

@@ -23,6 +23,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ strategy: 'random' }, {})).toThrow(/--strategy.*fifo/);
   });
 
+  it('checks URLs and ports when they are read, naming the flag, never echoing a secret URL', () => {
+    expect(() => loadConfig({ dispatcherUrl: 'notaurl' }, {})).toThrow(
+      '--dispatcher: not a URL "notaurl"',
+    );
+    expect(() => loadConfig({ dispatcherUrl: 'ftp://x' }, {})).toThrow(
+      '--dispatcher: must start with http://, not ftp:// (ftp://x)',
+    );
+    expect(() => loadConfig({ frontendPort: '99999' }, {})).toThrow(
+      '--port: not a port (0 to 65535): "99999"',
+    );
+    expect(() => loadConfig({}, { INGEST_AMQP_URL: 'http://u:hunter2@h' })).toThrow(
+      /^INGEST_AMQP_URL: must start with amqp:\/\/ or amqps:\/\/, not http:\/\/$/,
+    );
+    expect(() => loadConfig({ pgUrl: 'u:hunter2@h/db' }, {})).toThrow(
+      /^--pg-url: must start with postgres:\/\/ or postgresql:\/\/, not u:\/\/$/,
+    );
+    expect(() => loadConfig({ pgUrl: 'hunter2' }, {})).toThrow(/^--pg-url: not a URL$/);
+    expect(loadConfig({ registryUrl: 'mongodb://127.0.0.1:27017/ingest' }, {}).registryUrl).toBe(
+      'mongodb://127.0.0.1:27017/ingest',
+    );
+  });
+
   it('is frozen and redacts secrets', () => {
     const c = loadConfig({ amqpUrl: 'amqp://u:hunter2@h:5672', adminToken: 'sekrit' }, {});
     expect(Object.isFrozen(c)).toBe(true);
