@@ -29,7 +29,9 @@ export function decodeReadingsMessage(raw: RawMessage, account: string, now = Da
           ? `body is not JSON: ${body.reason}`
           : body.kind === 'too-large'
             ? body.reason
-            : `reading ${body.index}: ${body.reason}`,
+            : body.index < 0
+              ? body.reason
+              : `reading ${body.index}: ${body.reason}`,
     };
   }
   return {

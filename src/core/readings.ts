@@ -98,7 +98,9 @@ export function readingProblem(r: unknown): string | undefined {
  */
 export function validateReadings(body: unknown): ValidationResult {
   const list: unknown[] = Array.isArray(body) ? body : [body];
-  if (list.length === 0) return { ok: false, index: 0, reason: 'no readings in the body' };
+  // No reading to point at: index -1 (said without "reading N").
+  if (list.length === 0)
+    return { ok: false, index: -1, reason: 'the body holds no readings (an empty array)' };
   let valueCount = 0;
   for (let i = 0; i < list.length; i++) {
     const problem = readingProblem(list[i]);

@@ -68,6 +68,7 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
   installErrorHandler(
     app,
     logger.child({}, { redact: { paths: ['url'], censor: (v: unknown) => redactTokenInUrl(v) } }),
+    { bodyLimit: config.bodyLimit },
   );
   installReadingsParser(app, config);
   app.decorateRequest('gateway', undefined);
@@ -133,6 +134,7 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
       if (!checked.ok) {
         const { index, reason } = checked;
         metrics.readingsRejected.inc({ reason: 'invalid' }, checked.readings);
+        if (index < 0) throw new IngestError('VALIDATION', reason, { details: { reason } });
         throw new IngestError('VALIDATION', `reading ${index}: ${reason}`, {
           details: { index, reason },
         });

@@ -3,7 +3,12 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
-export function installErrorHandler(app: FastifyInstance, logger: Logger): void {
+export function installErrorHandler(
+  app: FastifyInstance,
+  logger: Logger,
+  /** The body limit the server was given, named in its 413 answers. */
+  opts: { bodyLimit?: number } = {},
+): void {
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof IngestError) {
       if (err.retryAfter !== undefined) void reply.header('retry-after', String(err.retryAfter));
@@ -22,7 +27,7 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
           : fe.statusCode === 415
             ? 'UNSUPPORTED_MEDIA_TYPE'
             : 'VALIDATION';
-      return reply.status(fe.statusCode).send({ error: code, message: fe.message });
+      return reply.status(fe.statusCode).send({ error: code, message: plainly(fe, req, opts) });
     }
     logger.error({ err: errorMessage(err), route: routeOf(req) }, 'unhandled error');
     return reply.status(500).send({ error: 'INTERNAL', message: 'internal error' });
@@ -32,6 +37,21 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
       .status(404)
       .send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
+}
+
+/** Fastify's 413 and 415 say what was wrong, not what to send instead: say both. */
+function plainly(
+  fe: Partial<FastifyError>,
+  req: { headers: Record<string, string | string[] | undefined> },
+  opts: { bodyLimit?: number },
+): string | undefined {
+  if (fe.statusCode === 413 && opts.bodyLimit)
+    return `request body over the limit of ${opts.bodyLimit} bytes (INGEST_BODY_LIMIT / --body-limit)`;
+  if (fe.statusCode === 415) {
+    const type = req.headers['content-type'];
+    return `unsupported Content-Type ${type ? `"${String(type)}"` : '(none)'}: send application/json`;
+  }
+  return fe.message;
 }
 
 /** The route pattern and path, never the query string (it may carry a source token). */

@@ -17,7 +17,9 @@ Examples:
   ingest dispatch --registry-url mongodb://127.0.0.1:27017/ingest
 
 HTTP API (JSON):
-  POST /queue/next          {"consumer", "release"?, "lease"?, "empty"?} -> 200 {"queue","lease","expiresAt"} | 204 | 503 stopped
+  POST /queue/next          {"consumer", "release"?, "lease"?, "empty"?, "wait"?} -> 200 {"queue","lease","expiresAt"} | 204 | 503 stopped
+                            ("wait": ms, at most 30000: under messages-first, hold the request until
+                            a queue with messages can be handed out instead of a known-empty one)
   POST /queue/:id/release   {"lease", "empty"?}  -> 200 | 404 | 409 lease not held
   POST /queue/:id/renew     {"lease"}            -> 200 {"expiresAt"} | 409 (lost, paused, deleted)
   POST /queue/:id/pause, /queue/:id/unpause, /stop, /start   (admin)

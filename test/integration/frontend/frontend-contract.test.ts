@@ -184,8 +184,13 @@ describe('400 / 415: malformed, wrong content type, schema violation', () => {
     expect(feb30.status).toBe(400);
     expect(feb30.body).toMatchObject({ index: 2 });
     expect(String(feb30.body.reason)).toMatch(/not a real date/);
+    // No reading to point at: no index, and a reason that says so.
     const empty = await postReadings(fe.url, gw, []);
-    expect(empty.status).toBe(400);
+    expect(empty).toMatchObject({
+      status: 400,
+      body: { message: 'the body holds no readings (an empty array)' },
+    });
+    expect(empty.body).not.toHaveProperty('index');
     expect(await depth(ch, gw.queue)).toBe(0);
   });
 
@@ -196,7 +201,13 @@ describe('400 / 415: malformed, wrong content type, schema violation', () => {
     const text = await postReadings(fe.url, gw, JSON.stringify(readings(1)), {
       headers: { 'content-type': 'text/plain' },
     });
-    expect(text).toMatchObject({ status: 415, body: { error: 'UNSUPPORTED_MEDIA_TYPE' } });
+    expect(text).toMatchObject({
+      status: 415,
+      body: {
+        error: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'unsupported Content-Type "text/plain": send application/json',
+      },
+    });
     const br = await postReadings(fe.url, gw, JSON.stringify(readings(1)), {
       headers: { 'content-encoding': 'br' },
     });
@@ -215,7 +226,13 @@ describe('413: body over the limit', () => {
     const big = JSON.stringify(readings(100));
     expect(big.length).toBeGreaterThan(4096);
     const res = await postReadings(small.url, gw, big);
-    expect(res).toMatchObject({ status: 413, body: { error: 'BODY_TOO_LARGE' } });
+    expect(res).toMatchObject({
+      status: 413,
+      body: {
+        error: 'BODY_TOO_LARGE',
+        message: 'request body over the limit of 4096 bytes (INGEST_BODY_LIMIT / --body-limit)',
+      },
+    });
     const zipped = gzipSync(big);
     expect(zipped.length).toBeLessThan(4096);
     const bomb = await postReadings(small.url, gw, null, {

@@ -40,8 +40,12 @@ describe('validateReadings', () => {
     }
   });
 
-  it('rejects an empty array', () => {
-    expect(validateReadings([])).toMatchObject({ ok: false, index: 0 });
+  it('rejects an empty array, pointing at no reading', () => {
+    expect(validateReadings([])).toEqual({
+      ok: false,
+      index: -1,
+      reason: 'the body holds no readings (an empty array)',
+    });
   });
 });
 
