@@ -180,7 +180,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '5s',
     description:
-      "how long a publish may wait for the broker's confirm before it fails (the frontend then answers 503)",
+      "how long a publish may wait for the broker's confirm before it counts as failed (the frontend answers 503; other commands retry or report it)",
   },
   tokenCacheTtl: {
     env: 'INGEST_TOKEN_CACHE_TTL',
