@@ -40,6 +40,8 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
   let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
   let waiters: Array<(m: ChannelModel) => void> = [];
+  /** Why the last attempt failed, said when a caller gives up waiting. */
+  let lastError: string | undefined;
   const log = opts.logger.child({ component: 'amqp' });
 
   async function connectOnce(): Promise<void> {
@@ -70,6 +72,7 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
       });
       for (const setup of setups) await setup(model);
       current = model;
+      lastError = undefined;
       if (attempt > 0) log.info({ attempts: attempt }, 'reconnected to RabbitMQ');
       attempt = 0;
       events.emit('connect', model);
@@ -79,6 +82,7 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
     } catch (err) {
       if (model) await model.close().catch(() => undefined);
       if (closed) return;
+      lastError = describeConnectError(err);
       if (attempt === 0 || attempt % 10 === 0) {
         log.warn({ err: errorMessage(err), attempt }, 'cannot connect to RabbitMQ; retrying');
       }
@@ -115,7 +119,7 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
           reject(
             new IngestError(
               'BROKER_UNAVAILABLE',
-              `RabbitMQ not reachable at ${redactUrl(opts.url)}`,
+              `RabbitMQ not reachable at ${redactUrl(opts.url)}${lastError ? ` (${lastError})` : ''}`,
               {
                 retryAfter: 2,
               },
@@ -159,6 +163,14 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
   });
   // 'connected' is defined above as a live getter, which the type system cannot see.
   return conn as unknown as AmqpConnection;
+}
+
+/** The connect error, with what to do when the broker refused the login. */
+export function describeConnectError(err: unknown): string {
+  const message = errorMessage(err);
+  if (/ACCESS[-_]REFUSED|403/.test(message))
+    return `the broker refused the login: check the user and password in INGEST_AMQP_URL / --amqp-url (${message})`;
+  return message;
 }
 
 export function redactUrl(url: string): string {
