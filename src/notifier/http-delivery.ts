@@ -55,10 +55,13 @@ export async function postNotification(req: {
       durationMs: Math.round(performance.now() - t0),
     };
   } catch (err) {
+    const name = (err as { name?: unknown }).name;
+    const timedOut =
+      name === 'TimeoutError' || name === 'HeadersTimeoutError' || name === 'BodyTimeoutError';
     return {
       ok: false,
       status: null,
-      error: errorMessage(err),
+      error: timedOut ? `timed out after ${req.timeoutMs} ms` : errorMessage(err),
       durationMs: Math.round(performance.now() - t0),
     };
   }
