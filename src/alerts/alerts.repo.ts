@@ -51,17 +51,33 @@ function pgCode(err: unknown): string | undefined {
     : undefined;
 }
 
+/** A timestamptz column as ISO 8601 in UTC with milliseconds, as the rest of the CLI prints times. */
+function isoUtc(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+function pgConstraint(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'constraint' in err
+    ? String((err as { constraint: unknown }).constraint)
+    : undefined;
+}
+
+/** The same check for a new endpoint and a changed URL. */
+function checkEndpointUrl(url: string): void {
+  try {
+    new URL(url);
+  } catch {
+    throw new IngestError('VALIDATION', `not a URL: ${url}`);
+  }
+  if (!/^https?:\/\//.test(url))
+    throw new IngestError('VALIDATION', `endpoint URL must be http:// or https://`);
+}
+
 export async function addEndpoint(
   db: Queryable,
   e: { name: string; url: string; secret?: string | undefined },
 ): Promise<void> {
-  try {
-    new URL(e.url);
-  } catch {
-    throw new IngestError('VALIDATION', `not a URL: ${e.url}`);
-  }
-  if (!/^https?:\/\//.test(e.url))
-    throw new IngestError('VALIDATION', `endpoint URL must be http:// or https://`);
+  checkEndpointUrl(e.url);
   try {
     await db.query('INSERT INTO alert_endpoints (name, url, secret) VALUES ($1, $2, $3)', [
       e.name,
@@ -77,10 +93,51 @@ export async function addEndpoint(
 
 export async function listEndpoints(db: Queryable): Promise<AlertEndpoint[]> {
   const res = await db.query<{ name: string; url: string; secret: string | null; c: string }>(
-    `SELECT name, url, secret, to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') AS c
+    `SELECT name, url, secret, ${isoUtc('created_at')} AS c
        FROM alert_endpoints ORDER BY name`,
   );
   return res.rows.map((r) => ({ name: r.name, url: r.url, secret: r.secret, createdAt: r.c }));
+}
+
+export interface EndpointChange {
+  url?: string | undefined;
+  /** A new secret; null removes it; undefined keeps it. */
+  secret?: string | null | undefined;
+}
+
+/**
+ * Change an endpoint's URL and/or secret in place: the rules that use it keep
+ * it. The statement trigger bumps the alert config version (migration 003), so
+ * running notifiers sign and POST with the new values within a version check.
+ */
+export async function updateEndpoint(
+  db: Queryable,
+  name: string,
+  change: EndpointChange,
+): Promise<AlertEndpoint> {
+  if (change.url === undefined && change.secret === undefined)
+    throw new IngestError('VALIDATION', 'nothing to change: give --url, --secret or --no-secret');
+  if (change.url !== undefined) checkEndpointUrl(change.url);
+  if (change.secret === '')
+    throw new IngestError(
+      'VALIDATION',
+      'an empty secret signs nothing: remove the secret with --no-secret',
+    );
+  const res = await db.query<{ name: string; url: string; secret: string | null; c: string }>(
+    `UPDATE alert_endpoints
+        SET url = COALESCE($2::text, url),
+            secret = CASE WHEN $3::boolean THEN $4::text ELSE secret END
+      WHERE name = $1
+      RETURNING name, url, secret, ${isoUtc('created_at')} AS c`,
+    [name, change.url ?? null, change.secret !== undefined, change.secret ?? null],
+  );
+  const r = res.rows[0];
+  if (!r)
+    throw new IngestError(
+      'NOT_FOUND',
+      `no endpoint "${name}" (ingest alerts endpoints list shows them)`,
+    );
+  return { name: r.name, url: r.url, secret: r.secret, createdAt: r.c };
 }
 
 export async function removeEndpoint(db: Queryable, name: string): Promise<void> {
@@ -95,6 +152,19 @@ export async function removeEndpoint(db: Queryable, name: string): Promise<void>
       );
     throw err;
   }
+}
+
+/** $1..$7 of the statements about a rule: account, gateway, device, param, above, below, endpoint. */
+function ruleValues(r: NewRule): unknown[] {
+  return [
+    r.account,
+    r.gateway ?? null,
+    r.device ?? null,
+    r.param,
+    r.above ?? null,
+    r.below ?? null,
+    r.endpoint,
+  ];
 }
 
 export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
@@ -116,15 +186,7 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
           AND ($2::text IS NULL OR EXISTS (
                 SELECT 1 FROM gateways g WHERE g.source_key = $2 AND g.account_id = a.id))
        RETURNING id`,
-      [
-        r.account,
-        r.gateway ?? null,
-        r.device ?? null,
-        r.param,
-        r.above ?? null,
-        r.below ?? null,
-        r.endpoint,
-      ],
+      ruleValues(r),
     );
     id = res.rows[0]?.id;
   } catch (err) {
@@ -133,10 +195,37 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
         'NOT_FOUND',
         `no endpoint "${r.endpoint}" (add it with: ingest alerts endpoints add ${r.endpoint} --url URL)`,
       );
+    if (pgCode(err) === '23505' && pgConstraint(err) === SAME_RULE_INDEX)
+      throw await sameRuleError(db, r);
     throw err;
   }
   if (id === undefined) throw await ruleTargetError(db, r);
   return (await listRules(db)).find((x) => x.id === Number(id))!;
+}
+
+/** The unique index on what a rule watches and whom it notifies (migration 006). */
+const SAME_RULE_INDEX = 'alert_rules_same_rule_idx';
+
+/** addRule hit the unique index: name the rule that is already there. */
+async function sameRuleError(db: Queryable, r: NewRule): Promise<IngestError> {
+  const res = await db.query<{ id: string }>(
+    `SELECT id FROM alert_rules
+      WHERE account_id = $1
+        AND source_key IS NOT DISTINCT FROM $2::text
+        AND device IS NOT DISTINCT FROM $3::text
+        AND param = $4::integer
+        AND above IS NOT DISTINCT FROM $5::float8
+        AND below IS NOT DISTINCT FROM $6::float8
+        AND endpoint = $7
+      ORDER BY id LIMIT 1`,
+    ruleValues(r),
+  );
+  const existing = res.rows[0]?.id;
+  return existing === undefined
+    ? new IngestError('CONFLICT', 'the same rule exists already')
+    : new IngestError('CONFLICT', `the same rule exists already: #${existing}`, {
+        details: { rule: Number(existing) },
+      });
 }
 
 /** Why addRule inserted nothing: the account is unknown, or the gateway is not one of its own. */
@@ -176,7 +265,7 @@ export async function listRules(db: Queryable, account?: string): Promise<AlertR
     c: string;
   }>(
     `SELECT id, account_id, source_key, device, param, above, below, endpoint,
-            to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SSOF') AS c
+            ${isoUtc('created_at')} AS c
        FROM alert_rules WHERE ($1::text IS NULL OR account_id = $1) ORDER BY id`,
     [account ?? null],
   );
@@ -231,7 +320,7 @@ export async function listDeliveries(
     at: string;
   }>(
     `SELECT id, idempotency_key, endpoint, attempt, outcome, http_status, error, duration_ms,
-            to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.MSOF') AS at
+            ${isoUtc('at')} AS at
        FROM alert_deliveries
       WHERE ($1::boolean IS NOT TRUE OR outcome <> 'delivered')
         AND ($3::text IS NULL OR idempotency_key = $3)

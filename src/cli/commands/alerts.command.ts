@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { addSettings, contextFrom } from '../settings.js';
+import { IngestError } from '../../core/errors.js';
 import { optionalNumber, wholeArgument, wholeNumber } from '../flags.js';
-import { info, printJson, printRows } from '../output.js';
+import { info, printJson, printRows, type Cell } from '../output.js';
 import { withPgPool } from '../with-pg.js';
 import type * as alertsRepo from '../../alerts/alerts.repo.js';
 
@@ -20,6 +21,19 @@ async function withPool<T>(
 
 const maskSecret = (s: string | null): string => (s ? '*** (set)' : '');
 
+/** An endpoint as `list` and `update` show it: the secret masked. */
+const shownEndpoint = (e: alertsRepo.AlertEndpoint): alertsRepo.AlertEndpoint => ({
+  ...e,
+  secret: maskSecret(e.secret),
+});
+
+const ENDPOINT_COLUMNS: Array<[string, (e: alertsRepo.AlertEndpoint) => Cell]> = [
+  ['name', (e) => e.name],
+  ['url', (e) => e.url],
+  ['secret', (e) => e.secret],
+  ['created', (e) => e.createdAt],
+];
+
 export function registerAlerts(program: Command): void {
   const alerts = program
     .command('alerts')
@@ -29,6 +43,7 @@ export function registerAlerts(program: Command): void {
       `
 Examples:
   ingest alerts endpoints add ops --url https://ops.example.com/hooks/ingest --secret s3cret
+  ingest alerts endpoints update ops --secret n3w-s3cret
   ingest alerts rules add --account D0000591 --param 402 --above 150000 --endpoint ops
   ingest alerts rules add --account D0000591 --gateway BC:6A:29:D0:F5:C8 --device 12 --param 404 --below 10 --endpoint ops
   ingest alerts rules list --json
@@ -133,22 +148,53 @@ Examples:
     endpoints.command('list').description('list endpoints').option('--json', 'print JSON'),
   );
   epList.action(async (f: { json?: boolean }) => {
-    const list = (await withPool(epList, (pool, repo) => repo.listEndpoints(pool))).map((e) => ({
-      ...e,
-      secret: maskSecret(e.secret),
-    }));
-    printRows(
-      list,
-      f.json,
-      [
-        ['name', (e) => e.name],
-        ['url', (e) => e.url],
-        ['secret', (e) => e.secret],
-        ['created', (e) => e.createdAt],
-      ],
-      '(no endpoints)',
+    const list = (await withPool(epList, (pool, repo) => repo.listEndpoints(pool))).map(
+      shownEndpoint,
     );
+    printRows(list, f.json, ENDPOINT_COLUMNS, '(no endpoints)');
   });
+  const epUpdate = settings(
+    endpoints
+      .command('update')
+      .argument('<name>', 'endpoint name')
+      .description(
+        'change the URL and/or secret of an endpoint in place (its rules keep it); running notifiers use them within a second',
+      )
+      .option('--url <url>', 'new http(s) URL')
+      .option('--secret <s>', 'new HMAC-SHA256 key')
+      .option('--no-secret', 'remove the secret: requests are no longer signed')
+      .option('--json', 'print the endpoint as JSON (secret masked)')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  ingest alerts endpoints update ops --secret n3w-s3cret\n  ingest alerts endpoints update ops --url https://ops2.example.com/hook --no-secret',
+      ),
+  );
+  // --secret S and --no-secret share one value (the last one given wins): note each to refuse both.
+  const given = { secret: false, noSecret: false };
+  epUpdate.on('option:secret', () => (given.secret = true));
+  epUpdate.on('option:no-secret', () => (given.noSecret = true));
+  epUpdate.action(
+    async (name: string, f: { url?: string; secret?: string | false; json?: boolean }) => {
+      if (given.secret && given.noSecret)
+        throw new IngestError('VALIDATION', 'give --secret or --no-secret, not both');
+      if (f.url === undefined && f.secret === undefined)
+        throw new IngestError(
+          'VALIDATION',
+          'nothing to change: give --url, --secret or --no-secret',
+        );
+      const updated = await withPool(epUpdate, (pool, repo) =>
+        repo.updateEndpoint(pool, name, {
+          url: f.url,
+          secret: f.secret === false ? null : f.secret,
+        }),
+      );
+      if (f.json) printJson(shownEndpoint(updated));
+      else {
+        info(`endpoint ${name} updated`);
+        printRows([shownEndpoint(updated)], false, ENDPOINT_COLUMNS);
+      }
+    },
+  );
   const epRemove = settings(
     endpoints
       .command('remove')

@@ -2,11 +2,13 @@
  * Alert rules against a real PostgreSQL: a rule must name an existing account
  * (and, with --gateway, one of that account's gateways), through the repository
  * and through `ingest alerts rules ...` run in process; refused rules write nothing.
+ * The same rule twice is refused (a unique index, migration 006), naming the first.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { addEndpoint, addRule, listRules } from '../../../src/alerts/alerts.repo.js';
-import { createProgram } from '../../../src/cli/program.js';
+import { ingestInProcess } from '../../helpers/cli.js';
+import * as uniqueRules from '../../../src/adapters/postgres/migrations/006-alert-rules-unique.js';
 
 let env: TestEnv;
 
@@ -25,23 +27,8 @@ afterAll(async () => {
 });
 
 /** Runs `ingest alerts rules ...` on this file's database; stdout is captured. */
-async function ingest(args: string): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await createProgram()
-      .exitOverride()
-      .parseAsync(['alerts', 'rules', ...args.split(' '), '--pg-url', env.config.pgUrl], {
-        from: 'user',
-      });
-    return out;
-  } finally {
-    spy.mockRestore();
-  }
-}
+const ingest = (args: string): Promise<string> =>
+  ingestInProcess(['alerts', 'rules', ...args.split(' ')], env.config.pgUrl);
 
 const rule = { param: 402, above: 1, endpoint: 'ops' };
 
@@ -51,6 +38,8 @@ describe('alert rules', () => {
     expect(a).toMatchObject({ account: 'ACC1', gateway: null, param: 402, above: 1 });
     const g = await addRule(env.pool, { account: 'ACC1', gateway: 'GW:1', device: '7', ...rule });
     expect(g).toMatchObject({ account: 'ACC1', gateway: 'GW:1', device: '7' });
+    // Times as the rest of the CLI prints them: ISO 8601, UTC.
+    expect(g.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     await env.pool.query('DELETE FROM alert_rules');
   });
 
@@ -97,5 +86,66 @@ describe('alert rules', () => {
     const [r] = await listRules(env.pool);
     expect(await ingest(`remove ${r!.id}`)).toBe(`rule ${r!.id} removed\n`);
     expect(await listRules(env.pool)).toEqual([]);
+  });
+});
+
+describe('duplicate alert rules', () => {
+  it('the same rule (gateway and device absent in both) is refused, naming the existing one', async () => {
+    const first = await addRule(env.pool, { account: 'ACC1', ...rule });
+    await expect(addRule(env.pool, { account: 'ACC1', ...rule })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `the same rule exists already: #${first.id}`,
+    });
+    const scoped = { account: 'ACC1', gateway: 'GW:1', device: '7', ...rule };
+    const second = await addRule(env.pool, scoped);
+    await expect(addRule(env.pool, scoped)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `the same rule exists already: #${second.id}`,
+    });
+    expect((await listRules(env.pool)).map((r) => r.id)).toEqual([first.id, second.id]);
+    await env.pool.query('DELETE FROM alert_rules');
+  });
+
+  it('rules that differ in gateway, device, threshold, comparison or endpoint are all kept', async () => {
+    await addEndpoint(env.pool, { name: 'pager', url: 'http://127.0.0.1:9/p' });
+    const variants = [
+      { account: 'ACC1', param: 402, above: 1, endpoint: 'ops' },
+      { account: 'ACC1', param: 402, above: 1, endpoint: 'pager' },
+      { account: 'ACC1', param: 402, above: 2, endpoint: 'ops' },
+      { account: 'ACC1', param: 402, below: 1, endpoint: 'ops' },
+      { account: 'ACC1', param: 402, above: 1, below: 0, endpoint: 'ops' },
+      { account: 'ACC1', param: 403, above: 1, endpoint: 'ops' },
+      { account: 'ACC1', device: '7', param: 402, above: 1, endpoint: 'ops' },
+      { account: 'ACC1', gateway: 'GW:1', param: 402, above: 1, endpoint: 'ops' },
+      { account: 'ACC2', param: 402, above: 1, endpoint: 'ops' },
+    ];
+    for (const v of variants) await addRule(env.pool, v);
+    expect(await listRules(env.pool)).toHaveLength(variants.length);
+    await expect(addRule(env.pool, variants[4]!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await env.pool.query('DELETE FROM alert_rules');
+  });
+
+  it('ingest alerts rules add refuses the same rule twice and keeps one', async () => {
+    const add = 'add --account ACC1 --param 402 --above 150000 --endpoint ops';
+    const out = await ingest(add);
+    const id = Number(/^rule (\d+) added/.exec(out)?.[1]);
+    await expect(ingest(add)).rejects.toThrow(`the same rule exists already: #${id}`);
+    expect((await listRules(env.pool)).map((r) => r.id)).toEqual([id]);
+    await env.pool.query('DELETE FROM alert_rules');
+  });
+
+  it('migration 006 removes duplicates made before it (the oldest stays) and then refuses them', async () => {
+    await env.pool.query('DROP INDEX alert_rules_same_rule_idx');
+    const insert = `INSERT INTO alert_rules (account_id, source_key, device, param, above, below, endpoint)
+      VALUES ('ACC1', NULL, NULL, 402, 1, NULL, 'ops') RETURNING id`;
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push(Number((await env.pool.query(insert)).rows[0].id));
+    const other = await addRule(env.pool, { account: 'ACC1', device: '7', ...rule });
+    await env.pool.query(`BEGIN; ${uniqueRules.sql}; COMMIT;`);
+    expect((await listRules(env.pool)).map((r) => r.id)).toEqual([ids[0], other.id]);
+    await expect(addRule(env.pool, { account: 'ACC1', ...rule })).rejects.toThrow(
+      `the same rule exists already: #${ids[0]}`,
+    );
+    await env.pool.query('DELETE FROM alert_rules');
   });
 });

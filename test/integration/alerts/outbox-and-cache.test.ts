@@ -7,6 +7,7 @@ import {
   addRule,
   removeEndpoint,
   removeRule,
+  updateEndpoint,
 } from '../../../src/alerts/alerts.repo.js';
 import { createRuleCache } from '../../../src/alerts/rule-cache.js';
 import { createEndpointCache } from '../../../src/alerts/endpoint-cache.js';
@@ -97,6 +98,31 @@ describe('endpoint cache (notifier)', () => {
     const quick = createEndpointCache({ pool: env.pool, checkEveryMs: 0 });
     expect(await quick.endpoint('fresh')).toBeUndefined();
     expect(await cache.endpoint('nope')).toBeUndefined();
+  });
+
+  it('a running cache (default check every second) sees an updated URL and secret within about a second', async () => {
+    await addEndpoint(env.pool, { name: 'rot', url: 'http://127.0.0.1:9/old', secret: 'old' });
+    const cache = createEndpointCache({ pool: env.pool });
+    expect(await cache.endpoint('rot')).toMatchObject({
+      url: 'http://127.0.0.1:9/old',
+      secret: 'old',
+    });
+    const changedAt = Date.now();
+    await updateEndpoint(env.pool, 'rot', { url: 'http://127.0.0.1:9/new', secret: 'new' });
+    let seen = await cache.endpoint('rot');
+    while (seen?.secret !== 'new' && Date.now() - changedAt < 5_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await cache.endpoint('rot');
+    }
+    expect(seen).toMatchObject({ url: 'http://127.0.0.1:9/new', secret: 'new' });
+    expect(Date.now() - changedAt).toBeLessThan(2_500);
+    // Removing the secret is a change too.
+    await updateEndpoint(env.pool, 'rot', { secret: null });
+    const quick = createEndpointCache({ pool: env.pool, checkEveryMs: 0 });
+    expect(await quick.endpoint('rot')).toMatchObject({
+      url: 'http://127.0.0.1:9/new',
+      secret: null,
+    });
   });
 });
 

@@ -7,6 +7,7 @@ import * as registry from './002-registry.js';
 import * as alerts from './003-alerts.js';
 import * as ledgerRetention from './004-ledger-retention.js';
 import * as publishHints from './005-publish-hints.js';
+import * as alertRulesUnique from './006-alert-rules-unique.js';
 
 export interface Migration {
   name: string;
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   alerts,
   ledgerRetention,
   publishHints,
+  alertRulesUnique,
 ];
