@@ -47,7 +47,7 @@ export function registerLoadtestPipeline(group: Command): void {
   const cmd = group
     .command('pipeline')
     .description(
-      'feed readings through a frontend with consumers running, wait until every accepted reading is a row, and report stored/duplicates, end-to-end values/s, lag p50/p99 and the write-path ceiling',
+      'feed readings through a frontend with consumers running, wait until every accepted reading is a row, and report stored/duplicates, end-to-end values/s, lag p50/p99, the write-path ceiling, and where the CPU went during the run (Linux)',
     )
     .option('--readings <n>', 'readings to send (2 values each)', '200000')
     .option('--accounts <n>', 'accounts (one gateway each), round-robin', '200')
