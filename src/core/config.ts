@@ -247,6 +247,14 @@ export const SETTINGS = {
     default: '30s',
     description: 'maintainer heartbeat older than this makes the dispatcher fall back to fifo',
   },
+  deleteGrace: {
+    env: 'INGEST_DELETE_GRACE',
+    flag: 'delete-grace',
+    kind: 'duration',
+    default: '30s',
+    description:
+      "a gone account's queue is removed once it has stayed empty this long (frontends may still accept for the token-cache TTL after a deactivation; a message that lands meanwhile brings the queue back to be drained)",
+  },
   ledgerRetention: {
     env: 'INGEST_LEDGER_RETENTION',
     flag: 'ledger-retention',

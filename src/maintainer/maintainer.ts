@@ -6,7 +6,7 @@
  *     frontend accepted before the account went is stored, never dropped)
  *  2. message counts (management API when reachable, checkQueue otherwise)
  *  3. expired leases back to idle
- *  4. deleted queues removed from RabbitMQ when empty, then from the registry
+ *  4. deleted queues removed from RabbitMQ once empty for config.deleteGrace, then from the registry
  *  5. heartbeat (only after fresh counts: it tells the dispatcher the counts can be trusted)
  *  6. consumed-message ledger entries past the retention are forgotten (the readings'
  *     primary key still makes an older replay a no-op, row by row)
@@ -50,7 +50,12 @@ export interface PassReport {
 export interface MaintainerDeps {
   config: Pick<
     Config,
-    'queuePrefix' | 'leaseTimeout' | 'maintainInterval' | 'managementUrl' | 'ledgerRetention'
+    | 'queuePrefix'
+    | 'leaseTimeout'
+    | 'deleteGrace'
+    | 'maintainInterval'
+    | 'managementUrl'
+    | 'ledgerRetention'
   >;
   logger: Logger;
   registry: QueueRegistry;
@@ -124,8 +129,17 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
     for (const e of await registry.list()) {
       if (live.has(e.id)) continue;
       const leased = e.leaseId !== null && (e.leaseExpiresAt?.getTime() ?? 0) > t;
-      const d = await broker.depth(queueName(e.id));
-      if (d && (d.ready > 0 || leased)) draining.push({ id: e.id, messages: d.ready });
+      let d: { ready: number; consumers: number } | undefined;
+      try {
+        d = await broker.depth(queueName(e.id));
+      } catch (err) {
+        // Unknown is not empty: keep it live until it can be counted.
+        log.warn({ queue: e.id, err: errorMessage(err) }, 'cannot count a gone account queue');
+        draining.push({ id: e.id, messages: e.messageCount });
+        continue;
+      }
+      if (d && (d.ready > 0 || d.consumers > 0 || leased))
+        draining.push({ id: e.id, messages: d.ready });
     }
     return draining;
   }
@@ -235,12 +249,20 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
         continue;
       }
       // Checked, then deleted: RabbitMQ's if-empty delete is not offered by every queue type.
-      // A deactivated account's frontend requests get 403, so nothing new arrives meanwhile;
-      // a message that still landed (a request accepted just before) makes the next pass
-      // hand the queue out again to drain it.
+      // Frontends may accept for the account for their token-cache TTL after it went: the
+      // queue stays (flagged) for the grace period, and a message that lands meanwhile makes
+      // the next pass hand it out again to drain it. Only then is the check-then-delete safe.
       const d = await broker.depth(name);
       if (d && d.ready > 0) {
         report.deletions.waiting.push({ id: e.id, messages: d.ready, reason: 'not empty' });
+        continue;
+      }
+      if (d && d.consumers > 0) {
+        report.deletions.waiting.push({ id: e.id, messages: 0, reason: 'consumers' });
+        continue;
+      }
+      if (e.deletedAt && t - e.deletedAt.getTime() < config.deleteGrace) {
+        report.deletions.waiting.push({ id: e.id, messages: 0, reason: 'grace' });
         continue;
       }
       if (d) {

@@ -51,7 +51,9 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
   2. ready/unacked counts per queue (RabbitMQ management API when reachable,
      else checkQueue: ready only), stored with has_messages
   3. leases past their expiry or not renewed within --lease-timeout go back to idle
-  4. deleted queues are removed from RabbitMQ once empty, then from the registry
+  4. deleted queues are removed from RabbitMQ once they have stayed empty for
+     --delete-grace (frontends may accept for their token-cache TTL after an
+     account goes), then from the registry
   5. heartbeat in Redis (<redis-prefix>maintainer:heartbeat); the dispatcher
      falls back to fifo when it is older than INGEST_HEARTBEAT_STALE
   6. consumed message ids older than --ledger-retention are forgotten (a replay
@@ -60,6 +62,7 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
   addSettings(cmd, [
     'maintainInterval',
     'leaseTimeout',
+    'deleteGrace',
     'ledgerRetention',
     'pgUrl',
     'registryUrl',

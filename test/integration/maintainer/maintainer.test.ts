@@ -52,6 +52,9 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
+/** The config with --delete-grace 0: an empty gone queue is removed in the pass that flags it. */
+const noGrace = () => env.with({ managementUrl: 'http://127.0.0.1:9', deleteGrace: '0ms' });
+
 /** One pass of a maintainer of its own, closed afterwards. */
 async function onePass(config = env.config) {
   const m = await createMaintainerFromConfig({ config, logger: silentLogger(), registry });
@@ -136,13 +139,18 @@ describe('maintainer pass', () => {
     }
   });
 
-  it('4: a deactivated account: an empty queue goes at once; one with messages is drained first, never dropped', async () => {
+  it('4: a deactivated account: an empty queue goes after the grace; one with messages is drained first, never dropped', async () => {
     await env.pool.query(`UPDATE accounts SET active = false WHERE id IN ('A1', 'A2')`);
     const first = await onePass();
     expect(first.errors).toEqual([]);
     expect(first.accounts.deleted).toEqual(['A2']);
     expect(first.accounts.draining).toEqual([{ id: 'A1', messages: 3 }]);
-    expect(first.deletions.removed).toEqual(['A2']); // empty
+    // Empty, but frontends may still accept for their token-cache TTL: kept for --delete-grace.
+    expect(first.deletions.removed).toEqual([]);
+    expect(first.deletions.waiting).toEqual([{ id: 'A2', messages: 0, reason: 'grace' }]);
+    expect(await depth(env.queueName('A2'))).toBe(0);
+    const graceOver = await onePass(noGrace());
+    expect(graceOver.deletions.removed).toEqual(['A2']);
     expect(await depth(env.queueName('A2'))).toBeUndefined();
     expect(await registry.get('A2')).toBeNull();
     // A1 keeps its 3 messages and stays a live queue: consumers are handed it and store them.
@@ -166,8 +174,8 @@ describe('maintainer pass', () => {
     for (const m of got) ch.ack(m);
     await ch.close();
     await registry.release('A1', lease!.lease, { empty: true });
-    // Drained: flagged and removed in the same pass.
-    const drained = await onePass();
+    // Drained: flagged (and, with no grace, removed in the same pass).
+    const drained = await onePass(noGrace());
     expect(drained.accounts.draining).toEqual([]);
     expect(drained.accounts.deleted).toEqual(['A1']);
     expect(drained.deletions.removed).toEqual(['A1']);
@@ -195,8 +203,28 @@ describe('maintainer pass', () => {
       const ch = await conn.createChannel();
       await ch.purgeQueue(env.queueName('A9')).catch(() => undefined);
       await ch.close().catch(() => undefined);
-      await onePass();
+      await onePass(noGrace());
     }
+  });
+
+  it('4: a gone account whose queue still has a consumer attached (unacked messages) is not flagged', async () => {
+    await env.pool.query(`INSERT INTO accounts (id, name, active) VALUES ('A7', 'seven', true)`);
+    await onePass();
+    await env.pool.query(`UPDATE accounts SET active = false WHERE id = 'A7'`);
+    const ch = await conn.createChannel();
+    const { consumerTag } = await ch.consume(env.queueName('A7'), () => undefined);
+    try {
+      const r = await onePass(noGrace());
+      expect(r.accounts.draining).toContainEqual({ id: 'A7', messages: 0 });
+      expect(r.deletions.removed).not.toContain('A7');
+      expect(await registry.get('A7')).toMatchObject({ deleted: false });
+    } finally {
+      await ch.cancel(consumerTag);
+      await ch.close();
+    }
+    const gone = await onePass(noGrace());
+    expect(gone.deletions.removed).toContain('A7');
+    await env.pool.query(`DELETE FROM accounts WHERE id = 'A7'`);
   });
 
   it('a removed account is deleted too, and a re-activated one comes back', async () => {
@@ -211,7 +239,8 @@ describe('maintainer pass', () => {
       await env.pool.query(`DELETE FROM accounts WHERE id = 'A4'`);
       const r = await m.runOnce();
       expect(r.accounts.deleted).toEqual(['A4']);
-      expect(r.deletions.removed).toEqual(['A4']);
+      expect(r.deletions.waiting).toContainEqual({ id: 'A4', messages: 0, reason: 'grace' });
+      expect((await onePass(noGrace())).deletions.removed).toEqual(['A4']);
       await env.pool.query(`UPDATE accounts SET active = true WHERE id = 'A3'`);
       const back = await m.runOnce();
       expect(back.accounts.created).toEqual(['A3']);
