@@ -44,15 +44,19 @@ export interface ConsumerLoopOptions {
   emptyPauseMs: number;
   /**
    * With `once`: stop when the dispatcher has answered nothing but errors (unreachable,
-   * stopped) for this long, instead of waiting for it forever (0: never give up).
+   * stopped), or every drain has failed, for this long, instead of retrying forever
+   * (0: never give up).
    */
   giveUpAfterMs?: number;
 }
 
 /** Why a run (`once`) did not finish its work: said by the caller, with a non-zero exit. */
 export interface LoopProblems {
-  /** The dispatcher failed for longer than giveUpAfterMs: stopped, or unreachable (and why). */
-  gaveUp?: { reason: 'stopped' | 'unreachable'; error: string };
+  /**
+   * Nothing worked for longer than giveUpAfterMs: the dispatcher was stopped or unreachable,
+   * or every drain failed (the database or the broker away), with the last error.
+   */
+  gaveUp?: { reason: 'stopped' | 'unreachable' | 'drains'; error: string };
   /** Queues whose last drain failed (their messages stay queued). */
   failedQueues: Array<{ queue: string; error: string }>;
 }
@@ -102,6 +106,9 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     let idle = 0;
     let emptyStreak = 0;
     let failingSince: number | undefined;
+    // Drains fail apart from the dispatcher (the database away): their own count and clock.
+    let drainFailures = 0;
+    let drainFailingSince: number | undefined;
     const emptySeen = new Set<string>();
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
@@ -189,18 +196,25 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       try {
         result = await deps.drain({ account: grant.queue, signal: lease.signal });
         failedQueues.delete(grant.queue);
+        drainFailures = 0;
+        drainFailingSince = undefined;
         deps.onDrained?.({ account: grant.queue, result });
       } catch (err) {
         failedQueues.set(grant.queue, errorMessage(err));
         log.warn({ queue: grant.queue, err: errorMessage(err) }, 'drain failed; backing off');
         deps.onDrained?.({ account: grant.queue, result: undefined, error: err });
-        failures += 1;
+        drainFailures += 1;
+        drainFailingSince ??= Date.now();
+        if (giveUpAfterMs > 0 && Date.now() - drainFailingSince >= giveUpAfterMs) {
+          gaveUp ??= { reason: 'drains', error: errorMessage(err) };
+          stopping.abort();
+        }
       } finally {
         clearInterval(renew);
         stopping.signal.removeEventListener('abort', onStop);
       }
       held = lost ? undefined : { grant, empty: result?.empty ?? false };
-      if (!result) await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
+      if (!result) await sleep(backoffDelay(drainFailures, 200, 5_000), stopping.signal);
       else if (result.messages > 0) emptyStreak = 0;
       else if (result.empty) emptyStreak += 1;
       // Only after a drain that worked: a failed one has just backed off already.

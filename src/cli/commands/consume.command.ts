@@ -20,7 +20,7 @@ export function registerConsume(program: Command): void {
     )
     .option(
       '--once',
-      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it. Exits 2 when a queue could not be drained or the dispatcher failed (unreachable or stopped) for 30 s',
+      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it. Exits 2 when a queue could not be drained, or after 30 s of a failing dispatcher (unreachable, stopped) or of nothing but failed drains',
     )
     .option(
       '--prefetch <n>',
@@ -112,6 +112,13 @@ function onceFailure(p: LoopProblems, dispatcherUrl: string): IngestError | unde
       'DISPATCHER_STOPPED',
       `--once gave up after ${giveUp}: the dispatcher at ${dispatcherUrl} is stopped (ingest dispatcher start); nothing more was drained`,
     );
+  if (p.gaveUp?.reason === 'drains') {
+    const queues = p.failedQueues.map((f) => f.queue).join(' ');
+    return new IngestError(
+      'INTERNAL',
+      `--once gave up after ${giveUp} of failed drains (${p.gaveUp.error}); messages stay queued${queues ? ` in ${queues}` : ''} for the next run`,
+    );
+  }
   if (p.gaveUp)
     return new IngestError(
       'DISPATCHER_UNREACHABLE',

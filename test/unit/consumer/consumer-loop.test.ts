@@ -288,6 +288,31 @@ describe('consumer loop --once: what keeps it from finishing is reported, not sw
     expect(loop.problems().gaveUp).toBeUndefined();
   });
 
+  it('gives up when every drain fails for giveUpAfterMs (the database away), naming the queue', async () => {
+    const dispatcher = {
+      next: () => Promise.resolve({ queue: 'A', lease: 'L', expiresAt: '' }),
+      release: () => Promise.resolve(),
+      renew: () => Promise.resolve({ expiresAt: '' }),
+    };
+    const t0 = Date.now();
+    loop = startConsumerLoop(
+      {
+        dispatcher,
+        drain: () => Promise.reject(new Error('database "nodb" does not exist')),
+        logger: silentLogger(),
+        name: 'c',
+      },
+      { ...opts, once: true, emptyPauseMs: 0, giveUpAfterMs: 400 },
+    );
+    await loop.done;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    expect(loop.problems()).toEqual({
+      gaveUp: { reason: 'drains', error: 'database "nodb" does not exist' },
+      failedQueues: [{ queue: 'A', error: 'database "nodb" does not exist' }],
+    });
+  });
+
   it('names the queues whose last drain failed; a later good drain of a queue clears it', async () => {
     const grants = ['A', 'B', 'A'];
     const dispatcher = {
