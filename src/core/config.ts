@@ -27,7 +27,7 @@ export const SETTINGS = {
     env: 'INGEST_PG_URL',
     flag: 'pg-url',
     kind: 'url',
-    schemes: ['postgres:', 'postgresql:'],
+    schemes: ['postgres:', 'postgresql:', 'socket:'],
     default: 'postgres://postgres@127.0.0.1:5432/ingest',
     description: 'PostgreSQL URL (system of record)',
     secret: true,
@@ -54,7 +54,7 @@ export const SETTINGS = {
     env: 'INGEST_REGISTRY_URL',
     flag: 'registry-url',
     kind: 'url',
-    schemes: ['postgres:', 'postgresql:', 'mongodb:', 'mongodb+srv:'],
+    schemes: ['postgres:', 'postgresql:', 'socket:', 'mongodb:', 'mongodb+srv:'],
     default: undefined,
     description: 'queue registry URL: the PostgreSQL URL by default; mongodb:// selects MongoDB',
     secret: true,
@@ -336,19 +336,28 @@ function parseValue(key: SettingKey, raw: string | number | boolean, source: str
       }
       case 'url': {
         const v = String(raw);
-        // A secret URL may carry a password: it is never echoed back.
+        // Empty: none (e.g. no management API). A secret URL may carry a password: never echoed.
+        if (v === '') return v;
         const shown = spec.secret ? '' : ` "${v}"`;
-        let url: URL;
-        try {
-          url = new URL(v);
-        } catch {
-          throw new Error(`not a URL${shown}`);
-        }
         const schemes = spec.schemes ?? [];
-        if (schemes.length && !schemes.includes(url.protocol))
+        // Only the scheme is checked: drivers take forms WHATWG URL refuses (several hosts,
+        // an empty host with ?host=/socket/dir, socket:...), and PostgreSQL a socket path.
+        const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(v)?.[1]?.toLowerCase();
+        const socketPath = v.startsWith('/') && schemes.includes('postgres:');
+        if (!socketPath && (scheme === undefined || !schemes.includes(`${scheme}:`)))
           throw new Error(
-            `must start with ${schemes.map((x) => `${x}//`).join(' or ')}, not ${url.protocol}//${shown ? ` (${v})` : ''}`,
+            scheme === undefined
+              ? `not a URL${shown} (it must start with ${schemes.map((x) => `${x}//`).join(' or ')})`
+              : `must start with ${schemes.map((x) => `${x}//`).join(' or ')}, not ${scheme}:${shown ? ` (${v})` : ''}`,
           );
+        // HTTP ones are used as WHATWG URLs: they must parse as one.
+        if (scheme === 'http' || scheme === 'https') {
+          try {
+            new URL(v);
+          } catch {
+            throw new Error(`not a URL${shown}`);
+          }
+        }
         return v;
       }
       case 'duration':

@@ -25,23 +25,40 @@ describe('loadConfig', () => {
 
   it('checks URLs and ports when they are read, naming the flag, never echoing a secret URL', () => {
     expect(() => loadConfig({ dispatcherUrl: 'notaurl' }, {})).toThrow(
-      '--dispatcher: not a URL "notaurl"',
+      '--dispatcher: not a URL "notaurl" (it must start with http://)',
     );
     expect(() => loadConfig({ dispatcherUrl: 'ftp://x' }, {})).toThrow(
-      '--dispatcher: must start with http://, not ftp:// (ftp://x)',
+      '--dispatcher: must start with http://, not ftp: (ftp://x)',
+    );
+    expect(() => loadConfig({ dispatcherUrl: 'http://[bad' }, {})).toThrow(
+      '--dispatcher: not a URL "http://[bad"',
     );
     expect(() => loadConfig({ frontendPort: '99999' }, {})).toThrow(
       '--port: not a port (0 to 65535): "99999"',
     );
     expect(() => loadConfig({}, { INGEST_AMQP_URL: 'http://u:hunter2@h' })).toThrow(
-      /^INGEST_AMQP_URL: must start with amqp:\/\/ or amqps:\/\/, not http:\/\/$/,
+      /^INGEST_AMQP_URL: must start with amqp:\/\/ or amqps:\/\/, not http:$/,
     );
     expect(() => loadConfig({ pgUrl: 'u:hunter2@h/db' }, {})).toThrow(
-      /^--pg-url: must start with postgres:\/\/ or postgresql:\/\/, not u:\/\/$/,
+      /^--pg-url: must start with postgres:\/\/ or postgresql:\/\/ or socket:\/\/, not u:$/,
     );
-    expect(() => loadConfig({ pgUrl: 'hunter2' }, {})).toThrow(/^--pg-url: not a URL$/);
-    expect(loadConfig({ registryUrl: 'mongodb://127.0.0.1:27017/ingest' }, {}).registryUrl).toBe(
-      'mongodb://127.0.0.1:27017/ingest',
+    expect(() => loadConfig({ pgUrl: 'hunter2' }, {})).toThrow(/^--pg-url: not a URL \(it must/);
+  });
+
+  it('accepts the URL forms the drivers take that WHATWG URL does not', () => {
+    const ok = {
+      registryUrl: 'mongodb://h1:27017,h2:27017/ingest?replicaSet=rs0',
+      pgUrl: 'postgres://u:pw@/ingest?host=/var/run/postgresql',
+      amqpUrl: 'amqp://guest:guest@127.0.0.1:5672/%2Fvhost',
+      redisUrl: 'redis://127.0.0.1:6379/3',
+      managementUrl: '',
+    };
+    expect(loadConfig(ok, {})).toMatchObject(ok);
+    expect(loadConfig({ pgUrl: 'socket:/var/run/postgresql?db=ingest' }, {}).pgUrl).toBe(
+      'socket:/var/run/postgresql?db=ingest',
+    );
+    expect(loadConfig({ pgUrl: '/var/run/postgresql ingest' }, {}).pgUrl).toBe(
+      '/var/run/postgresql ingest',
     );
   });
 
