@@ -27,6 +27,10 @@ export async function interruptible<T>(
     const result = await run(ac.signal);
     if (ac.signal.aborted) throw interrupted();
     return result;
+  } catch (err) {
+    // Whatever a stopped run threw on its way out, it was stopped: exit 130.
+    if (ac.signal.aborted) throw interrupted();
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

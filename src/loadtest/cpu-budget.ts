@@ -51,6 +51,8 @@ export interface ProcStat {
   ticks: number;
   /** When the process started, in ticks since boot. */
   startTicks: number;
+  /** The parent process id. */
+  ppid: number;
 }
 
 /** One `/proc/<pid>/stat` line (the command name may hold spaces and parentheses). */
@@ -63,8 +65,9 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const start = Number(rest[19]);
-  if (![utime, stime, start].every(Number.isFinite)) return undefined;
-  return { comm: text.slice(open + 1, close), ticks: utime + stime, startTicks: start };
+  const ppid = Number(rest[1]);
+  if (![utime, stime, start, ppid].every(Number.isFinite)) return undefined;
+  return { comm: text.slice(open + 1, close), ticks: utime + stime, startTicks: start, ppid };
 }
 
 export interface MachineTicks {
@@ -100,8 +103,10 @@ export function postgresGroup(s: {
   database: string | null;
   ourDatabase: string;
 }): string | undefined {
-  if (s.backendType !== 'client backend') return GROUPS.background;
-  if (s.database !== s.ourDatabase) return undefined;
+  // Another database's work (its sessions, its autovacuum, its parallel workers) is not ours.
+  if (s.database !== null && s.database !== s.ourDatabase) return undefined;
+  if (s.backendType !== 'client backend' && s.backendType !== 'parallel worker')
+    return GROUPS.background;
   if (s.application === 'ingest-consume') return GROUPS.writes;
   if (s.application === 'ingest-registry') return GROUPS.registry;
   return GROUPS.otherSessions;
@@ -201,12 +206,28 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
   if (!machineAtStart) return none;
   const windowStartTicks = Number.isFinite(uptime) ? uptime * TICKS_PER_SECOND : Infinity;
   const tracked = new Map<string, Tracked>();
-  const database = (await opts.pool.query<{ db: string }>('SELECT current_database() AS db'))
-    .rows[0]!.db;
+  const me = (
+    await opts.pool.query<{ db: string; pid: number }>(
+      'SELECT current_database() AS db, pg_backend_pid() AS pid',
+    )
+  ).rows[0]!;
+  const database = me.db;
+  // Our own session's process is a child of the server's postmaster when the server runs
+  // here: only that postmaster's children are counted. A remote server's pids mean nothing
+  // on this machine, whatever process happens to carry them.
+  const ownBackend = await procStat(me.pid);
+  const postmaster = ownBackend?.comm === 'postgres' ? ownBackend.ppid : undefined;
 
-  async function track(pid: number, group: string, comm: string, atStart: boolean): Promise<void> {
+  async function track(
+    pid: number,
+    group: string,
+    comm: string,
+    atStart: boolean,
+    parent?: number,
+  ): Promise<void> {
     const s = await procStat(pid);
     if (!s || s.comm !== comm) return;
+    if (parent !== undefined && s.ppid !== parent) return;
     const key = `${pid}:${s.startTicks}`;
     if (tracked.has(key)) return;
     // Born inside the window: all of its CPU is the run's. Otherwise count from now.
@@ -221,6 +242,7 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
   }
 
   async function discoverSessions(atStart: boolean): Promise<void> {
+    if (postmaster === undefined) return;
     const r = await opts.pool.query<{
       pid: number;
       application_name: string | null;
@@ -234,7 +256,7 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
         database: row.datname,
         ourDatabase: database,
       });
-      if (group) await track(row.pid, group, 'postgres', atStart);
+      if (group) await track(row.pid, group, 'postgres', atStart, postmaster);
     }
   }
 
@@ -253,13 +275,18 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
 
   let lastDiscovery = performance.now();
   let busy: Promise<void> = Promise.resolve();
+  let sampling = false;
   const timer = setInterval(() => {
+    // A sample slower than the interval: skip a tick rather than queue them up.
+    if (sampling) return;
+    sampling = true;
     busy = busy.then(async () => {
       if (performance.now() - lastDiscovery >= SESSIONS_EVERY_MS) {
         lastDiscovery = performance.now();
         await discoverSessions(false).catch(() => undefined);
       }
-      await sample();
+      await sample().catch(() => undefined);
+      sampling = false;
     });
   }, SAMPLE_MS);
   timer.unref();

@@ -129,11 +129,14 @@ async function runAutocannon(
     ],
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (err: unknown, r: autocannon.Result) =>
-      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r),
-    );
+    const stop = (): void => instance.stop();
+    const instance = autocannon(options, (err: unknown, r: autocannon.Result) => {
+      opts.signal?.removeEventListener('abort', stop);
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve(r);
+    });
     if (opts.signal?.aborted) instance.stop();
-    else opts.signal?.addEventListener('abort', () => instance.stop(), { once: true });
+    else opts.signal?.addEventListener('abort', stop, { once: true });
   });
   throwIfInterrupted(opts.signal);
   return { result, template, nextSeq: seq };

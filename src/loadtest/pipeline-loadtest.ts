@@ -337,6 +337,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         return undefined;
       },
     );
+    // Stopped at the last commit; an interrupted or failed run stops its sampling here.
+    lifecycle.defer('cpu budget', () => cpuMeter?.stop().catch(() => undefined));
     const t0 = Date.now();
     const floodConns =
       opts.flood && !opts.flood.direct ? Math.max(1, Math.floor(opts.connections / 2)) : 0;

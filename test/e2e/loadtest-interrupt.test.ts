@@ -23,23 +23,43 @@ interface Exit {
   stderr: string;
 }
 
-/** Run `ingest args`, send SIGINT once stderr shows `when`, and wait for the exit. */
-function interruptWhen(args: string[], when: RegExp): Promise<Exit> {
+/**
+ * Run `ingest args` in a process group of its own, send SIGINT to the group (as a
+ * terminal's Ctrl-C does) once stderr shows `when`, and wait for the exit; a run
+ * that does not stop within `ms` is killed so a regression cannot outlive the test.
+ */
+async function interruptWhen(args: string[], when: RegExp, ms = 45_000): Promise<Exit> {
   const child = spawn(process.execPath, [INGEST_BIN, ...args], {
     env: { ...process.env, ...configToEnv(env.config, SANDBOX_SETTINGS) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const pid = child.pid!;
   let stderr = '';
   let sent = false;
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (!sent && when.test(stderr)) {
       sent = true;
-      child.kill('SIGINT');
+      process.kill(-pid, 'SIGINT');
     }
   });
   child.stdout.resume();
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, ms);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function queueExists(name: string): Promise<boolean> {

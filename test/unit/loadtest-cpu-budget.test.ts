@@ -12,13 +12,14 @@ import {
 
 describe('parseProcStat', () => {
   it('reads utime + stime and the start time, also with spaces and parentheses in the name', () => {
-    const fields = ['S', ...Array.from({ length: 10 }, (_, i) => String(i)), '700', '45'];
+    const fields = ['S', '4321', ...Array.from({ length: 9 }, (_, i) => String(i)), '700', '45'];
     const line = (name: string): string =>
       `1234 (${name}) ${fields.join(' ')} 0 0 20 0 4 0 98765 1000 2000\n`;
     expect(parseProcStat(line('postgres'))).toEqual({
       comm: 'postgres',
       ticks: 745,
       startTicks: 98765,
+      ppid: 4321,
     });
     expect(parseProcStat(line('a b) (c'))).toMatchObject({ comm: 'a b) (c', ticks: 745 });
   });
@@ -50,7 +51,19 @@ describe('postgresGroup', () => {
     expect(postgresGroup({ ...ours, application: 'ingest-loadtest' })).toBe(GROUPS.otherSessions);
   });
 
-  it("leaves out other databases' sessions, and counts the server's own processes as background", () => {
+  it("leaves out other databases' work, and counts the server's own processes as background", () => {
+    // Another database's autovacuum or parallel worker is someone else's load.
+    expect(
+      postgresGroup({
+        ...ours,
+        backendType: 'autovacuum worker',
+        database: 'other',
+        application: '',
+      }),
+    ).toBeUndefined();
+    expect(
+      postgresGroup({ ...ours, backendType: 'parallel worker', application: 'ingest-consume' }),
+    ).toBe(GROUPS.writes);
     expect(
       postgresGroup({ ...ours, database: 'someone_else', application: 'ingest-consume' }),
     ).toBeUndefined();

@@ -168,7 +168,7 @@ export function createAmqpConnection(opts: AmqpConnectionOptions): AmqpConnectio
 /** The connect error, with what to do when the broker refused the login. */
 export function describeConnectError(err: unknown): string {
   const message = errorMessage(err);
-  if (/ACCESS[-_]REFUSED|403/.test(message))
+  if (/ACCESS[-_]REFUSED/.test(message))
     return `the broker refused the login: check the user and password in INGEST_AMQP_URL / --amqp-url (${message})`;
   return message;
 }

@@ -110,12 +110,13 @@ describe('endpoint cache (notifier)', () => {
     const changedAt = Date.now();
     await updateEndpoint(env.pool, 'rot', { url: 'http://127.0.0.1:9/new', secret: 'new' });
     let seen = await cache.endpoint('rot');
-    while (seen?.secret !== 'new' && Date.now() - changedAt < 5_000) {
+    while (seen?.secret !== 'new' && Date.now() - changedAt < 6_000) {
       await new Promise((r) => setTimeout(r, 50));
       seen = await cache.endpoint('rot');
     }
     expect(seen).toMatchObject({ url: 'http://127.0.0.1:9/new', secret: 'new' });
-    expect(Date.now() - changedAt).toBeLessThan(2_500);
+    // (a check every second; the margin is for a loaded machine)
+    expect(Date.now() - changedAt).toBeLessThan(4_000);
     // Removing the secret is a change too.
     await updateEndpoint(env.pool, 'rot', { secret: null });
     const quick = createEndpointCache({ pool: env.pool, checkEveryMs: 0 });

@@ -2,7 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipelineLoadtest } from '../../../src/loadtest/pipeline-loadtest.js';
 import { pipelineVerdicts } from '../../../src/loadtest/pipeline-report.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { GROUPS } from '../../../src/loadtest/cpu-budget.js';
+
+/** Whether a process of that name runs on this machine (the servers may be elsewhere). */
+function runsHere(comm: string): boolean {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .some((e) => {
+      try {
+        return readFileSync(`/proc/${e}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+}
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 
 // A small pipeline run through the real servers: what counts here is that every
@@ -60,10 +74,13 @@ describe('ingest loadtest pipeline (real servers)', () => {
       const cpu = report.cpu!;
       const seconds = new Map(cpu.groups.map((g) => [g.name, g.seconds]));
       expect(seconds.get(GROUPS.self)).toBeGreaterThan(0);
-      // The consumers' sessions and the broker were found (their time may round to 0 in so small a run).
-      expect(seconds.has(GROUPS.writes)).toBe(true);
-      expect(seconds.has(GROUPS.registry)).toBe(true);
-      expect(seconds.has(GROUPS.rabbitmq)).toBe(true);
+      // The consumers' sessions and the broker were found where they run on this machine
+      // (their time may round to 0 in so small a run).
+      if (runsHere('postgres')) {
+        expect(seconds.has(GROUPS.writes)).toBe(true);
+        expect(seconds.has(GROUPS.registry)).toBe(true);
+      }
+      if (runsHere('beam.smp')) expect(seconds.has(GROUPS.rabbitmq)).toBe(true);
       // busy + idle + steal is the machine's whole capacity over the window.
       const capacity = cpu.cores * cpu.seconds;
       expect(cpu.busy + cpu.idle + cpu.steal).toBeGreaterThan(capacity * 0.8);

@@ -12,6 +12,9 @@
 export const name = '006-alert-rules-unique';
 
 export const sql = `
+-- No rule may be added between the clean-up and the index (the migration would fail).
+LOCK TABLE alert_rules IN SHARE ROW EXCLUSIVE MODE;
+
 DELETE FROM alert_rules r
  USING alert_rules older
  WHERE older.id < r.id
