@@ -32,8 +32,11 @@ export interface PassReport {
     created: string[];
     restored: string[];
     deleted: string[];
-    /** Inactive or removed accounts whose queue still holds messages: drained before it goes. */
-    draining: Array<{ id: string; messages: number }>;
+    /**
+     * Inactive or removed accounts whose queue still holds messages: drained before it goes
+     * (`paused`: never handed out until unpaused).
+     */
+    draining: Array<{ id: string; messages: number; paused?: true }>;
     asserted: number;
   };
   counts: { source: 'management' | 'checkQueue' | 'none'; counted: number; missing: string[] };
@@ -122,10 +125,10 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
    */
   async function stillDraining(
     active: readonly string[],
-  ): Promise<Array<{ id: string; messages: number }>> {
+  ): Promise<PassReport['accounts']['draining']> {
     const live = new Set(active);
     const t = now();
-    const draining: Array<{ id: string; messages: number }> = [];
+    const draining: PassReport['accounts']['draining'] = [];
     for (const e of await registry.list()) {
       if (live.has(e.id)) continue;
       const leased = e.leaseId !== null && (e.leaseExpiresAt?.getTime() ?? 0) > t;
@@ -139,7 +142,11 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
         continue;
       }
       if (d && (d.ready > 0 || d.consumers > 0 || leased))
-        draining.push({ id: e.id, messages: d.ready });
+        draining.push({
+          id: e.id,
+          messages: d.ready,
+          ...(e.state === 'paused' ? { paused: true as const } : {}),
+        });
     }
     return draining;
   }

@@ -19,7 +19,9 @@ function summary(r: PassReport): string[] {
     `pass:      ${r.ok ? 'ok' : 'FAILED'} in ${r.durationMs} ms`,
   ];
   for (const d of r.accounts.draining)
-    lines.push(`  draining: ${d.id} (account gone, ${d.messages} messages still to store)`);
+    lines.push(
+      `  draining: ${d.id} (account gone, ${d.messages} messages still to store${d.paused ? `; PAUSED: ingest queues unpause ${d.id} so it drains` : ''})`,
+    );
   for (const w of r.deletions.waiting)
     lines.push(`  waiting: ${w.id} (${w.reason}, ${w.messages} messages)`);
   for (const e of r.errors) lines.push(`  error in ${e.step}: ${e.error}`);

@@ -156,6 +156,10 @@ describe('maintainer pass', () => {
     // A1 keeps its 3 messages and stays a live queue: consumers are handed it and store them.
     expect(await depth(env.queueName('A1'))).toBe(3);
     expect(await registry.get('A1')).toMatchObject({ deleted: false, hasMessages: true });
+    // Paused, it is never handed out: the report says so (the CLI tells how to unpause).
+    await registry.pause('A1');
+    expect((await onePass()).accounts.draining).toEqual([{ id: 'A1', messages: 3, paused: true }]);
+    await registry.unpause('A1');
     const lease = await registry.claimNext({
       consumer: 'drainer',
       strategy: 'messages-first',
