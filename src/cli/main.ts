@@ -15,13 +15,23 @@ async function main(): Promise<void> {
     }
     if (isIngestError(err)) {
       process.stderr.write(`ingest: ${err.message}\n`);
-      process.exitCode = err.code === 'INTERRUPTED' ? 130 : err.status >= 500 ? 2 : 1;
+      process.exitCode = exitCodeOf(err.code, err.status);
       return;
     }
     process.stderr.write(`ingest: ${errorMessage(err)}\n`);
     if (process.env.INGEST_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * 1: the command cannot run as asked (bad flag or setting, unknown name, refused input, a
+ * setup step missing); 2: a service failed or was unavailable; 130: stopped by a signal.
+ */
+function exitCodeOf(code: string, status: number): number {
+  if (code === 'INTERRUPTED') return 130;
+  if (code === 'CONFIG_INVALID') return 1;
+  return status >= 500 ? 2 : 1;
 }
 
 void main();

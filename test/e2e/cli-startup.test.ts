@@ -105,4 +105,10 @@ describe('ingest start-up', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('ingest: --readings must be a whole number >= 1, got "abc"');
   });
+
+  it('a bad setting is a usage error too: exit 1, naming the flag', async () => {
+    const r = await ingest(['consume', '--once', '--batch', 'abc']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('ingest: --batch: not a whole number: "abc"');
+  });
 });
