@@ -5,9 +5,7 @@
  * POSTs to the new URL with the new signature within about a second.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -23,15 +21,20 @@ import { alertsQueueName, assertAlertTopology } from '../../../src/alerts/alert-
 import { deadQueueName } from '../../../src/deadletters/dead-letter-queues.js';
 import { createNotifier, type Notifier } from '../../../src/notifier/notifier.js';
 import { ingestInProcess } from '../../helpers/cli.js';
+import {
+  startRecordingEndpoint,
+  type EndpointHit,
+  type RecordingEndpoint,
+} from '../../helpers/http-endpoint.js';
 
 const logger = silentLogger();
 let env: TestEnv;
 let config: Config;
 let broker: TestBroker;
 let notifier: Notifier | undefined;
-let server: http.Server;
+let endpoint: RecordingEndpoint;
 let base = '';
-const hits: Array<{ path: string; signature: string | undefined; body: string }> = [];
+let hits: EndpointHit[];
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -41,27 +44,14 @@ beforeAll(async () => {
   env.queues.add(alertsQueueName(config));
   env.queues.add(deadQueueName(config, 'alerts'));
   await env.pool.query("INSERT INTO accounts (id) VALUES ('A')");
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const sig = req.headers['x-ingest-signature'];
-      hits.push({
-        path: req.url ?? '',
-        signature: typeof sig === 'string' ? sig : undefined,
-        body,
-      });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await startRecordingEndpoint();
+  ({ hits, base } = endpoint);
 });
 
 afterAll(async () => {
   await notifier?.close();
   await broker?.close();
-  await new Promise((r) => server?.close(r));
+  await endpoint?.close();
   await env?.cleanup();
 });
 
@@ -169,7 +159,10 @@ describe('alert endpoints update', () => {
       () => hits.length,
       (n) => n === 1,
     );
-    expect(hits[0]).toMatchObject({ path: '/old', signature: sign('one', hits[0]!.body) });
+    expect(hits[0]).toMatchObject({
+      path: '/old',
+      headers: { 'x-ingest-signature': sign('one', hits[0]!.body) },
+    });
 
     // The notifier has its endpoints cached now; change them under it.
     await ingest(`update hook --url ${base}/new --secret two`);
@@ -179,7 +172,10 @@ describe('alert endpoints update', () => {
       () => hits.length,
       (n) => n === 2,
     );
-    expect(hits[1]).toMatchObject({ path: '/new', signature: sign('two', hits[1]!.body) });
+    expect(hits[1]).toMatchObject({
+      path: '/new',
+      headers: { 'x-ingest-signature': sign('two', hits[1]!.body) },
+    });
     expect(JSON.parse(hits[1]!.body)).toMatchObject({ idempotencyKey: 'k2' });
   });
 });

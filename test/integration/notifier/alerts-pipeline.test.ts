@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { openTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { assertAccountQueue } from '../../../src/adapters/rabbitmq/topology.js';
@@ -26,6 +24,11 @@ import {
 } from '../../../src/alerts/alert-topology.js';
 import { createNotifier, type Notifier } from '../../../src/notifier/notifier.js';
 import { publishReadings, reading } from '../consumer/publish-helpers.js';
+import {
+  startRecordingEndpoint,
+  type EndpointHit,
+  type RecordingEndpoint,
+} from '../../helpers/http-endpoint.js';
 
 const logger = silentLogger();
 let env: TestEnv;
@@ -33,15 +36,10 @@ let config: Config;
 let broker: TestBroker;
 let notifier: Notifier | undefined;
 
-interface Hit {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-const hits: Hit[] = [];
+let endpoint: RecordingEndpoint;
+let hits: EndpointHit[];
 /** Path -> how many more requests answer 500 (Infinity: always). */
-const failures = new Map<string, number>();
-let server: http.Server;
+let failures: Map<string, number>;
 let base = '';
 
 beforeAll(async () => {
@@ -57,26 +55,14 @@ beforeAll(async () => {
   ])
     env.queues.add(q);
   for (const d of [100, 200, 400]) env.queues.add(retryQueueName(config, d));
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hits.push({ path: req.url ?? '', headers: req.headers, body });
-      const left = failures.get(req.url ?? '') ?? 0;
-      if (left > 0) {
-        failures.set(req.url ?? '', left - 1);
-        res.writeHead(500).end('nope');
-      } else res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await startRecordingEndpoint();
+  ({ hits, failures, base } = endpoint);
 });
 
 afterAll(async () => {
   await notifier?.close();
   await broker?.close();
-  await new Promise((r) => server?.close(r));
+  await endpoint?.close();
   await env?.cleanup();
 });
 
