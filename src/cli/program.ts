@@ -31,7 +31,18 @@ export function createProgram(): Command {
     .configureOutput({
       outputError: (text, write) => write(text.replace(/^error: /, 'ingest: ')),
     })
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+    .configureHelp({
+      sortSubcommands: false,
+      showGlobalOptions: true,
+      // Only the program's own options are global: a parent command's options (the
+      // `queues` table's --sort, --watch, ...) are not options of its subcommands.
+      visibleGlobalOptions(cmd) {
+        if (!cmd.parent) return [];
+        let root = cmd.parent;
+        while (root.parent) root = root.parent;
+        return root.options.filter((o) => !o.hidden);
+      },
+    });
   for (const register of COMMANDS) register(program);
   return program;
 }

@@ -106,6 +106,14 @@ describe('ingest start-up', () => {
     expect(r.stderr.trim()).toBe('ingest: --readings must be a whole number >= 1, got "abc"');
   });
 
+  it("a subcommand's help lists the program's global options, not its parent command's", async () => {
+    const r = await ingest(['queues', 'pause', '--help']);
+    expect(r.code).toBe(0);
+    const global = r.stdout.slice(r.stdout.indexOf('Global Options:'));
+    expect(global).toMatch(/--log-level/);
+    expect(r.stdout).not.toMatch(/--sort|--watch|--filter/);
+  });
+
   it('a bad setting is a usage error too: exit 1, naming the flag', async () => {
     const r = await ingest(['consume', '--once', '--batch', 'abc']);
     expect(r.code).toBe(1);
