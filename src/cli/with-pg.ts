@@ -7,14 +7,8 @@ import type pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import type { Provisioning } from '../provisioning/provisioning.js';
-import { IngestError } from '../core/errors.js';
+import { missingSetupError } from '../adapters/postgres/setup-errors.js';
 import type { Logger } from '../core/logger.js';
-
-function hint(code: unknown, tables: string): string | undefined {
-  if (code === '42P01') return `${tables}tables missing: run \`ingest db migrate\` first`;
-  if (code === '3D000') return 'database does not exist: run `ingest db migrate` first';
-  return undefined;
-}
 
 export async function withPgPool<T>(
   config: Pick<Config, 'pgUrl'>,
@@ -28,10 +22,7 @@ export async function withPgPool<T>(
   try {
     return await fn(pool);
   } catch (err) {
-    const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : '';
-    const message = hint(code, tables);
-    if (message) throw new IngestError('DATABASE_UNAVAILABLE', message, { cause: err });
-    throw err;
+    throw missingSetupError(err, tables) ?? err;
   } finally {
     await pool.end();
   }

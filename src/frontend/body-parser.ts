@@ -48,7 +48,10 @@ async function decode(req: FastifyRequest, body: Buffer, limit: number): Promise
     return await gunzipAsync(body, { maxOutputLength: limit });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new IngestError('BODY_TOO_LARGE', `decoded body over the limit of ${limit} bytes`);
+      throw new IngestError(
+        'BODY_TOO_LARGE',
+        `decoded body over the limit of ${limit} bytes (INGEST_BODY_LIMIT / --body-limit)`,
+      );
     }
     throw new IngestError('VALIDATION', `body is not valid gzip: ${errorMessage(err)}`);
   }

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accountQueueName, type Config } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, isIngestError } from '../core/errors.js';
 import { createLifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createPgPool } from '../adapters/postgres/pool.js';
@@ -479,7 +479,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     }
     return report;
   } catch (err) {
-    opts.logger.error({ err: errorMessage(err) }, 'pipeline load test failed');
+    if (!isIngestError(err, 'INTERRUPTED'))
+      opts.logger.error({ err: errorMessage(err) }, 'pipeline load test failed');
     throw err;
   } finally {
     progress('cleaning up the sandbox');

@@ -1,5 +1,6 @@
 /** PostgreSQL failures of provisioning, turned into errors an operator can act on. */
 import { IngestError, errorMessage } from '../core/errors.js';
+import { missingSetupError } from '../adapters/postgres/setup-errors.js';
 
 function pgCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -10,16 +11,8 @@ function pgCode(err: unknown): string | undefined {
 export function provisioningError(err: unknown): unknown {
   if (err instanceof IngestError) return err;
   const code = pgCode(err);
-  // 42P01 undefined_table, 3D000 no such database.
-  if (code === '42P01' || code === '3D000') {
-    return new IngestError(
-      'DATABASE_UNAVAILABLE',
-      'database not migrated: run `ingest db migrate`',
-      {
-        cause: err,
-      },
-    );
-  }
+  const setup = missingSetupError(err);
+  if (setup) return setup;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P03') {
     return new IngestError(
       'DATABASE_UNAVAILABLE',

@@ -6,6 +6,7 @@
  * statement, so a stop through one dispatcher replica holds for all at once.
  * The SQL lives in ./postgres/ (one operation per file); this adapter runs it and maps rows.
  */
+import { missingSetupError } from '../adapters/postgres/setup-errors.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { createPgPool } from '../adapters/postgres/pool.js';
@@ -96,18 +97,8 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
 
   function translate(err: unknown): unknown {
     const code = (err as { code?: unknown }).code;
-    if (code === '42P01')
-      return new IngestError(
-        'CONFIG_INVALID',
-        'the queue registry tables are missing in this database: run `ingest db migrate` (with the same --pg-url / --registry-url)',
-        { cause: err },
-      );
-    if (code === '3D000')
-      return new IngestError(
-        'CONFIG_INVALID',
-        `the queue registry's database does not exist (${errorMessage(err)}): run \`ingest db migrate\` (with the same --pg-url / --registry-url)`,
-        { cause: err },
-      );
+    const setup = missingSetupError(err, 'queue registry ');
+    if (setup) return setup;
     // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code))
       return err;

@@ -3,6 +3,7 @@ import { IngestError } from '../../core/errors.js';
 import { WRITE_PATHS } from '../../consumer/readings-store.js';
 import { ONCE_GIVE_UP_MS, type LoopProblems } from '../../consumer/consumer-loop.js';
 import { addSettings, contextFrom } from '../settings.js';
+import { info } from '../output.js';
 import { oneOf, wholeNumber } from '../flags.js';
 
 interface Flags {
@@ -91,8 +92,8 @@ replay a no-op).`,
       await Promise.race([handle.loop.done, lifecycle.closed]);
       if (flags.once) {
         const t = handle.totals();
-        ctx.logger.info(
-          t,
+        // The batch job's result: on stdout, whatever the log level or format.
+        info(
           `drained: ${t.messages} messages, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
         );
         const failure = onceFailure(handle.loop.problems(), config.dispatcherUrl);

@@ -89,7 +89,11 @@ Each pass, every step logged and counted (GET /metrics with --metrics-port):
         const report = await maintainer.runOnce();
         if (flags.json) printJson(report);
         else for (const l of summary(report)) info(l);
-        if (!report.ok) process.exitCode = 1;
+        if (!report.ok) {
+          const failed = report.errors.map((e) => e.step).join(', ');
+          process.stderr.write(`ingest: maintainer pass failed in: ${failed} (errors above)\n`);
+          process.exitCode = 1;
+        }
       } finally {
         await lifecycle.close();
       }

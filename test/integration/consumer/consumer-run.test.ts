@@ -14,6 +14,9 @@ import { createDispatcherClient } from '../../../src/dispatcher/client.js';
 import { runConsumer } from '../../../src/consumer/run.js';
 import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
 import { publishReadings, reading } from './publish-helpers.js';
+import { spawn } from 'node:child_process';
+import { INGEST_BIN } from '../../../src/loadtest/ingest-process.js';
+import { configToEnv, SANDBOX_SETTINGS } from '../../../src/loadtest/sandbox.js';
 
 const logger = silentLogger();
 const ACCOUNTS = ['C1', 'C2', 'C3', 'C4'];
@@ -101,6 +104,33 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
       client.close();
     }
   });
+
+  it('the CLI prints the --once summary on stdout, also at --log-level warn, and exits 0', async () => {
+    const values = publishMany('C3', 2, 10, 'cli');
+    await new Promise((r) => setTimeout(r, 200));
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>(
+      (resolve) => {
+        const child = spawn(
+          process.execPath,
+          [INGEST_BIN, 'consume', '--once', '--log-level', 'warn'],
+          {
+            env: {
+              ...process.env,
+              ...configToEnv(config, [...SANDBOX_SETTINGS, 'dispatcherUrl']),
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', (c) => resolve({ stdout: out, code: c }));
+      },
+    );
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(
+      `drained: 2 messages, ${values} values stored, 0 duplicate values skipped, 0 dead-lettered`,
+    );
+  }, 30_000);
 
   it('does not drain a paused queue; stop() releases what it holds', async () => {
     const before = await count();

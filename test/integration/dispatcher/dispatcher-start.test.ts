@@ -30,7 +30,7 @@ describe('dispatcher start', () => {
     });
     await expect(start).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: expect.stringMatching(/database does not exist.*ingest db migrate/),
+      message: expect.stringMatching(/the database does not exist.*ingest db migrate/),
     });
   });
 
@@ -41,7 +41,7 @@ describe('dispatcher start', () => {
     });
     await expect(start).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: expect.stringMatching(/tables are missing.*ingest db migrate/),
+      message: expect.stringMatching(/queue registry tables missing.*ingest db migrate/),
     });
   });
 });

@@ -184,12 +184,13 @@ it('says "run ingest db migrate" on an unmigrated database', async () => {
   const pool: pg.Pool = createPgPool(url, { max: 1 });
   try {
     const p = createProvisioning({ pool, config: env.config });
+    // A setup step not taken, not an outage: CONFIG_INVALID (the CLI exits 1).
     await rejectsWith(
       p.listAccounts(),
-      'DATABASE_UNAVAILABLE',
-      /database not migrated: run `ingest db migrate`/,
+      'CONFIG_INVALID',
+      /tables missing in this database: run `ingest db migrate`/,
     );
-    await rejectsWith(p.addAccount({ id: 'X' }), 'DATABASE_UNAVAILABLE', /not migrated/);
+    await rejectsWith(p.addAccount({ id: 'X' }), 'CONFIG_INVALID', /ingest db migrate/);
   } finally {
     await pool.end();
     await dropDatabase(url);

@@ -1,0 +1,24 @@
+/**
+ * A database that does not exist, or lacks the tables, is a setup step not yet
+ * taken (`ingest db migrate`), not an outage: one error for every command, with
+ * what to run (the CLI exits 1 for it, as for any command that cannot run as asked).
+ */
+import { IngestError, errorMessage } from '../../core/errors.js';
+
+/** The setup error for a PostgreSQL failure, or undefined when it is something else. */
+export function missingSetupError(err: unknown, tables = ''): IngestError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '3D000')
+    return new IngestError(
+      'CONFIG_INVALID',
+      `the database does not exist (${errorMessage(err)}): run \`ingest db migrate\` (with the same settings) to create it`,
+      { cause: err },
+    );
+  if (code === '42P01')
+    return new IngestError(
+      'CONFIG_INVALID',
+      `${tables}tables missing in this database: run \`ingest db migrate\` (with the same settings)`,
+      { cause: err },
+    );
+  return undefined;
+}
