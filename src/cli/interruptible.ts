@@ -24,9 +24,8 @@ export async function interruptible<T>(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await run(ac.signal);
-    if (ac.signal.aborted) throw interrupted();
-    return result;
+    // A run that finished (the signal came during its clean-up) still has its report.
+    return await run(ac.signal);
   } catch (err) {
     // Whatever a stopped run threw on its way out, it was stopped: exit 130.
     if (ac.signal.aborted) throw interrupted();

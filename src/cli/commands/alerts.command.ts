@@ -19,7 +19,8 @@ async function withPool<T>(
   return withPgPool(config, 'ingest-alerts', (pool) => fn(pool, repo), 'alert ');
 }
 
-const maskSecret = (s: string | null): string => (s ? '*** (set)' : '');
+/** Masked when set; null (JSON) or empty (table) when there is none. */
+const maskSecret = (s: string | null): string | null => (s ? '*** (set)' : null);
 
 /** An endpoint as `list` and `update` show it: the secret masked. */
 const shownEndpoint = (e: alertsRepo.AlertEndpoint): alertsRepo.AlertEndpoint => ({
@@ -30,7 +31,7 @@ const shownEndpoint = (e: alertsRepo.AlertEndpoint): alertsRepo.AlertEndpoint =>
 const ENDPOINT_COLUMNS: Array<[string, (e: alertsRepo.AlertEndpoint) => Cell]> = [
   ['name', (e) => e.name],
   ['url', (e) => e.url],
-  ['secret', (e) => e.secret],
+  ['secret', (e) => e.secret ?? ''],
   ['created', (e) => e.createdAt],
 ];
 

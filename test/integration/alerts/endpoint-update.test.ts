@@ -131,7 +131,7 @@ describe('alert endpoints update', () => {
     const json = JSON.parse(
       await ingest('update ops --url http://127.0.0.1:9/c --no-secret --json'),
     ) as Record<string, unknown>;
-    expect(json).toMatchObject({ name: 'ops', url: 'http://127.0.0.1:9/c', secret: '' });
+    expect(json).toMatchObject({ name: 'ops', url: 'http://127.0.0.1:9/c', secret: null });
     expect((await listEndpoints(env.pool)).find((e) => e.name === 'ops')).toMatchObject({
       url: 'http://127.0.0.1:9/c',
       secret: null,
