@@ -55,3 +55,25 @@ export function registerToggles<T>(group: Command, spec: ToggleSpec<T>): void {
     );
   }
 }
+
+/** `ingest <group> remove <id>`: delete a provisioned row, one line on success. */
+export function registerRemove(
+  group: Command,
+  spec: {
+    arg: string;
+    example: string;
+    description: string;
+    remove(p: Provisioning, id: string): Promise<void>;
+    done(id: string): string;
+  },
+): void {
+  const cmd = group
+    .command(`remove ${spec.arg}`)
+    .description(spec.description)
+    .addHelpText('after', `\nExample:\n  ingest ${group.name()} remove ${spec.example}`);
+  addSettings(cmd, ['pgUrl']).action(async (id: string) => {
+    const { config } = await contextFrom(cmd);
+    await withProvisioning(config, (p) => spec.remove(p, id));
+    info(spec.done(id));
+  });
+}

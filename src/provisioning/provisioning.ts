@@ -62,6 +62,16 @@ export interface Provisioning {
   setGatewayEnabled(sourceKey: string, enabled: boolean): Promise<Gateway>;
   /** New token; the old one stays valid for graceMs (0: revoked at once). */
   rotateToken(sourceKey: string, graceMs?: number): Promise<{ gateway: Gateway; token: string }>;
+  /**
+   * Delete a gateway (a mistake, or one gone for good): sync-cache drops it from Redis at
+   * once. Refused while alert rules name it. Its stored readings stay.
+   */
+  removeGateway(sourceKey: string): Promise<void>;
+  /**
+   * Delete an account: refused while it has gateways or alert rules. Its queue is the
+   * maintainer's: drained of what it holds, then removed. Its stored readings stay.
+   */
+  removeAccount(id: string): Promise<void>;
 }
 
 const ACCOUNT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -268,6 +278,51 @@ export function createProvisioning(deps: {
       );
       if (!r.rowCount) throw new IngestError('NOT_FOUND', `unknown gateway "${sourceKey}"`);
       return { gateway: await getGateway(sourceKey), token: secret };
+    },
+
+    async removeGateway(sourceKey) {
+      const r = await q<{ removed: boolean; rules: string | null }>(
+        `WITH rules AS (SELECT string_agg('#' || id, ' ' ORDER BY id) AS ids
+                          FROM alert_rules WHERE source_key = $1),
+              gone AS (DELETE FROM gateways g
+                        WHERE g.source_key = $1 AND (SELECT ids FROM rules) IS NULL
+                        RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM gone) AS removed, (SELECT ids FROM rules) AS rules`,
+        [sourceKey],
+      );
+      const row = r.rows[0]!;
+      if (row.removed) return;
+      if (row.rules)
+        throw new IngestError(
+          'CONFLICT',
+          `alert rules ${row.rules} name gateway "${sourceKey}": remove them first (ingest alerts rules remove <id>)`,
+        );
+      throw new IngestError('NOT_FOUND', `unknown gateway "${sourceKey}"`);
+    },
+
+    async removeAccount(id) {
+      checkAccountId(id);
+      const r = await q<{ removed: boolean; gateways: number; rules: number; present: boolean }>(
+        `WITH g AS (SELECT count(*)::int AS n FROM gateways WHERE account_id = $1),
+              ru AS (SELECT count(*)::int AS n FROM alert_rules WHERE account_id = $1),
+              gone AS (DELETE FROM accounts a
+                        WHERE a.id = $1 AND (SELECT n FROM g) = 0 AND (SELECT n FROM ru) = 0
+                        RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM gone) AS removed, (SELECT n FROM g) AS gateways,
+                (SELECT n FROM ru) AS rules, EXISTS (SELECT 1 FROM accounts WHERE id = $1) AS present`,
+        [id],
+      );
+      const row = r.rows[0]!;
+      if (row.removed) return;
+      if (!row.present) throw new IngestError('NOT_FOUND', `unknown account "${id}"`);
+      const what = [
+        row.gateways ? `${row.gateways} gateway(s) (ingest gateways remove <key>)` : '',
+        row.rules ? `${row.rules} alert rule(s) (ingest alerts rules remove <id>)` : '',
+      ].filter(Boolean);
+      throw new IngestError(
+        'CONFLICT',
+        `account "${id}" still has ${what.join(' and ')}: remove them first`,
+      );
     },
   };
 }

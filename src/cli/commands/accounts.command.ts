@@ -3,7 +3,7 @@ import { addSettings, contextFrom } from '../settings.js';
 import { info, printJson, printRows } from '../output.js';
 import { withProvisioning, withProvisioningAndBroker } from '../with-pg.js';
 import type { QueueDeclaration } from '../../provisioning/provisioning.js';
-import { registerToggles } from '../toggle-commands.js';
+import { registerRemove, registerToggles } from '../toggle-commands.js';
 
 const PG = ['pgUrl'] as const;
 
@@ -77,6 +77,15 @@ Examples:
     done: (a, active) => `account ${a.id} ${active ? 'enabled' : 'disabled'}`,
     enableDeclaresQueue: true,
     warning: (a) => queueWarning(a.queue),
+  });
+
+  registerRemove(accounts, {
+    arg: '<id>',
+    example: 'D0000592',
+    description:
+      'delete an account (a mistake, or one gone for good): refused while it has gateways or alert rules; its stored readings stay; the maintainer drains its queue, then removes it',
+    remove: (p, id) => p.removeAccount(id),
+    done: (id) => `account ${id} removed (its queue is the maintainer's to drain and remove)`,
   });
 }
 

@@ -6,7 +6,7 @@ import { addSettings, contextFrom } from '../settings.js';
 import { durationMs } from '../flags.js';
 import { info, printJson, printRows, printTable } from '../output.js';
 import { withProvisioning } from '../with-pg.js';
-import { registerToggles } from '../toggle-commands.js';
+import { registerRemove, registerToggles } from '../toggle-commands.js';
 
 const GATEWAY_COLUMNS: Array<[string, (g: Gateway) => string | number]> = [
   ['source_key', (g) => g.sourceKey],
@@ -93,6 +93,15 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
         : 'refuse a gateway (403) from the next cache sync + token-cache TTL on',
     set: (p, key, enabled) => p.setGatewayEnabled(key, enabled),
     done: (g, enabled) => `gateway ${g.sourceKey} ${enabled ? 'enabled' : 'disabled'}`,
+  });
+
+  registerRemove(gateways, {
+    arg: '<source_key>',
+    example: 'BC:6A:29:D0:F5:C8',
+    description:
+      'delete a gateway (a mistake, or one gone for good): refused while alert rules name it; its stored readings stay; sync-cache drops it from Redis at once, the frontends within their token-cache TTL',
+    remove: (p, key) => p.removeGateway(key),
+    done: (key) => `gateway ${key} removed`,
   });
 
   const rotate = gateways

@@ -178,6 +178,56 @@ describe('gateways', () => {
   });
 });
 
+describe('remove', () => {
+  it('a gateway: refused while an alert rule names it, then deleted (readings stay)', async () => {
+    await prov.addAccount({ id: 'RM1' });
+    await prov.addGateway({ sourceKey: 'RM:01', accountId: 'RM1' });
+    await env.pool.query(`INSERT INTO alert_endpoints (name, url) VALUES ('rm-ep', 'http://x/')`);
+    const rule = await env.pool.query<{ id: number }>(
+      `INSERT INTO alert_rules (account_id, source_key, param, above, endpoint)
+       VALUES ('RM1', 'RM:01', 402, 1, 'rm-ep') RETURNING id`,
+    );
+    await env.pool.query(
+      `INSERT INTO readings (source_key, device, param, ts, value) VALUES ('RM:01', '1', 402, now(), 1)`,
+    );
+    await rejectsWith(
+      prov.removeGateway('RM:01'),
+      'CONFLICT',
+      new RegExp(`alert rules #${rule.rows[0]!.id} name gateway "RM:01": remove them first`),
+    );
+    expect((await prov.getGateway('RM:01')).sourceKey).toBe('RM:01');
+    await env.pool.query('DELETE FROM alert_rules WHERE id = $1', [rule.rows[0]!.id]);
+    await prov.removeGateway('RM:01');
+    await rejectsWith(prov.getGateway('RM:01'), 'NOT_FOUND');
+    await rejectsWith(prov.removeGateway('RM:01'), 'NOT_FOUND', /unknown gateway "RM:01"/);
+    const kept = await env.pool.query("SELECT 1 FROM readings WHERE source_key = 'RM:01'");
+    expect(kept.rowCount).toBe(1);
+  });
+
+  it('an account: refused while it has gateways or rules, then deleted', async () => {
+    await prov.addGateway({ sourceKey: 'RM:02', accountId: 'RM1' });
+    await env.pool.query(
+      `INSERT INTO alert_rules (account_id, param, above, endpoint) VALUES ('RM1', 402, 1, 'rm-ep')`,
+    );
+    await rejectsWith(
+      prov.removeAccount('RM1'),
+      'CONFLICT',
+      /still has 1 gateway\(s\) .* and 1 alert rule\(s\) .*: remove them first/,
+    );
+    // The rule is the account's (no gateway named): the gateway goes, the account still may not.
+    await prov.removeGateway('RM:02');
+    await rejectsWith(
+      prov.removeAccount('RM1'),
+      'CONFLICT',
+      /^account "RM1" still has 1 alert rule\(s\) \(ingest alerts rules remove <id>\): remove them first$/,
+    );
+    await env.pool.query("DELETE FROM alert_rules WHERE account_id = 'RM1'");
+    await prov.removeAccount('RM1');
+    expect((await prov.listAccounts()).map((a) => a.id)).not.toContain('RM1');
+    await rejectsWith(prov.removeAccount('RM1'), 'NOT_FOUND', /unknown account "RM1"/);
+  });
+});
+
 it('says "run ingest db migrate" on an unmigrated database', async () => {
   const url = withDatabase(PG_BASE, `ingest_test_${env.id}_bare`);
   await ensureDatabase(url);
