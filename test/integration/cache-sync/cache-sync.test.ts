@@ -107,11 +107,17 @@ describe('start(): LISTEN/NOTIFY', () => {
     );
     expect(g?.account).toBe('ACC1');
     expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(
-      events.some(
-        (e) => e.type === 'synced' && e.reason === 'notify' && e.result.added.includes('GW:03'),
-      ),
-    ).toBe(true);
+    // The pass reports right after its Redis writes land: wait for the report too.
+    const notified = await until(
+      () =>
+        Promise.resolve(
+          events.some(
+            (e) => e.type === 'synced' && e.reason === 'notify' && e.result.added.includes('GW:03'),
+          ),
+        ),
+      (v) => v,
+    );
+    expect(notified).toBe(true);
   });
 
   it('applies account deactivation to every gateway of the account', async () => {
