@@ -69,11 +69,11 @@ export function renderPipelineReport(r: PipelineReport): string {
   ];
   if (r.sustainedValuesPerSec !== undefined)
     lines.push(
-      `  sustained:   ${r.sustainedValuesPerSec} values/s while running full (10% -> 90% of the rows committed)${r.sustainedRatioOfCeiling !== undefined ? ` -> ratio ${r.sustainedRatioOfCeiling}` : ''}`,
+      `  sustained:   ${r.sustainedValuesPerSec} values/s while running full (10% -> 90% of the rows committed)${r.sustainedRatioOfCeiling !== undefined ? ` -> ${r.sustainedRatioOfCeiling} of the ceiling (for information: the target is judged end to end)` : ''}`,
     );
   if (r.ceiling)
     lines.push(
-      `  ceiling:     ${r.ceiling.rowsPerSec} values/s, mean of ${r.ceiling.before.rowsPerSec} before and ${r.ceiling.after.rowsPerSec} after the run (copy-ledger straight into PostgreSQL, same sandbox, ${r.settings.writers} at once) -> ratio ${r.ratioOfCeiling}`,
+      `  ceiling:     ${r.ceiling.rowsPerSec} values/s, mean of ${r.ceiling.before.rowsPerSec} before and ${r.ceiling.after.rowsPerSec} after the run (copy-ledger straight into PostgreSQL, same sandbox, ${r.settings.writers} at once) -> end to end is ${r.ratioOfCeiling} of it`,
     );
   if (r.cpu) {
     const [head, ...rest] = renderCpuBudget(r.cpu);
