@@ -180,6 +180,7 @@ describe('gateways', () => {
 
 describe('remove', () => {
   it('a gateway: refused while an alert rule names it, then deleted (readings stay)', async () => {
+    env.queueName('RM1'); // its queue (declared by addAccount) goes with the test's cleanup
     await prov.addAccount({ id: 'RM1' });
     await prov.addGateway({ sourceKey: 'RM:01', accountId: 'RM1' });
     await env.pool.query(`INSERT INTO alert_endpoints (name, url) VALUES ('rm-ep', 'http://x/')`);
