@@ -1,4 +1,9 @@
 /** Alert endpoints, rules and delivery records in PostgreSQL: one query per function. */
+import {
+  isForeignKeyViolation,
+  isUniqueViolation,
+  pgConstraint,
+} from '../adapters/postgres/pg-errors.js';
 import type pg from 'pg';
 import { IngestError } from '../core/errors.js';
 
@@ -45,21 +50,9 @@ export interface DeliveryRecord {
   at: string;
 }
 
-function pgCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? String((err as { code: unknown }).code)
-    : undefined;
-}
-
 /** A timestamptz column as ISO 8601 in UTC with milliseconds, as the rest of the CLI prints times. */
 function isoUtc(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
-
-function pgConstraint(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'constraint' in err
-    ? String((err as { constraint: unknown }).constraint)
-    : undefined;
 }
 
 /** The same check for a new endpoint and a changed URL. */
@@ -85,7 +78,7 @@ export async function addEndpoint(
       e.secret ?? null,
     ]);
   } catch (err) {
-    if (pgCode(err) === '23505')
+    if (isUniqueViolation(err))
       throw new IngestError('CONFLICT', `endpoint "${e.name}" already exists`);
     throw err;
   }
@@ -145,7 +138,7 @@ export async function removeEndpoint(db: Queryable, name: string): Promise<void>
     const res = await db.query('DELETE FROM alert_endpoints WHERE name = $1', [name]);
     if (!res.rowCount) throw new IngestError('NOT_FOUND', `no endpoint "${name}"`);
   } catch (err) {
-    if (pgCode(err) === '23503')
+    if (isForeignKeyViolation(err))
       throw new IngestError(
         'CONFLICT',
         `endpoint "${name}" is used by alert rules; remove them first (ingest alerts rules list)`,
@@ -190,12 +183,12 @@ export async function addRule(db: Queryable, r: NewRule): Promise<AlertRule> {
     );
     id = res.rows[0]?.id;
   } catch (err) {
-    if (pgCode(err) === '23503')
+    if (isForeignKeyViolation(err))
       throw new IngestError(
         'NOT_FOUND',
         `no endpoint "${r.endpoint}" (add it with: ingest alerts endpoints add ${r.endpoint} --url URL)`,
       );
-    if (pgCode(err) === '23505' && pgConstraint(err) === SAME_RULE_INDEX)
+    if (isUniqueViolation(err) && pgConstraint(err) === SAME_RULE_INDEX)
       throw await sameRuleError(db, r);
     throw err;
   }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Config } from '../core/config.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import type { Provisioning } from '../provisioning/provisioning.js';
-import { missingSetupError } from '../adapters/postgres/setup-errors.js';
+import { missingSetupError } from '../adapters/postgres/pg-errors.js';
 import type { Logger } from '../core/logger.js';
 
 export async function withPgPool<T>(

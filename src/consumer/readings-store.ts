@@ -10,6 +10,7 @@
  *  - `unnest`: one INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING.
  * The last two protect per row only (any duplicate, always), at a higher cost.
  */
+import { isUniqueViolation } from '../adapters/postgres/pg-errors.js';
 import type pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -51,14 +52,6 @@ export interface StoreResult {
   newRows: NewRow[] | undefined;
   /** COPY met an existing row and the batch took the per-row path. */
   fellBack: boolean;
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-function pgCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? String((err as { code: unknown }).code)
-    : undefined;
 }
 
 /** The messages' rows as COPY text, one buffer per message. */
@@ -247,7 +240,7 @@ export function createReadingsStore(path: WritePath = 'copy-ledger'): ReadingsSt
         await client.query('RELEASE SAVEPOINT copy_readings');
         return result(n, wantRows ? rowsAsNew(fresh) : undefined);
       } catch (err) {
-        if (pgCode(err) !== UNIQUE_VIOLATION) throw err;
+        if (!isUniqueViolation(err)) throw err;
         await client.query('ROLLBACK TO SAVEPOINT copy_readings');
       }
       const out = await viaStaging(client, data, wantRows);

@@ -1,11 +1,6 @@
 /** PostgreSQL failures of provisioning, turned into errors an operator can act on. */
 import { IngestError, errorMessage } from '../core/errors.js';
-import { missingSetupError } from '../adapters/postgres/setup-errors.js';
-
-function pgCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
+import { missingSetupError, pgCode } from '../adapters/postgres/pg-errors.js';
 
 /** Map driver errors; anything already an IngestError passes through. */
 export function provisioningError(err: unknown): unknown {
@@ -23,12 +18,4 @@ export function provisioningError(err: unknown): unknown {
     );
   }
   return err;
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  return pgCode(err) === '23505';
-}
-
-export function isForeignKeyViolation(err: unknown): boolean {
-  return pgCode(err) === '23503';
 }

@@ -8,7 +8,8 @@ import { IngestError, errorMessage } from '../core/errors.js';
 import type { AmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { assertAccountQueue } from '../adapters/rabbitmq/topology.js';
 import { checkTokenFormat, generateToken, hashToken, maskToken, tokenHint } from './tokens.js';
-import { isForeignKeyViolation, isUniqueViolation, provisioningError } from './pg-errors.js';
+import { provisioningError } from './pg-errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../adapters/postgres/pg-errors.js';
 
 export interface Account {
   id: string;

@@ -6,7 +6,7 @@
  * statement, so a stop through one dispatcher replica holds for all at once.
  * The SQL lives in ./postgres/ (one operation per file); this adapter runs it and maps rows.
  */
-import { missingSetupError } from '../adapters/postgres/setup-errors.js';
+import { missingSetupError, pgCode } from '../adapters/postgres/pg-errors.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { createPgPool } from '../adapters/postgres/pool.js';
@@ -51,7 +51,7 @@ const MAX_ATTEMPTS = 5;
 
 /** Deadlock or serialization failure: the statement was rolled back and may run again. */
 export function retryable(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const code = pgCode(err);
   return code === '40P01' || code === '40001';
 }
 
@@ -84,7 +84,7 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
         // running it again is safe.
         if (retryable(err) && attempt < MAX_ATTEMPTS) {
           opts.onRetry?.({
-            code: String((err as { code?: unknown }).code),
+            code: String(pgCode(err)),
             statement: name,
             attempt,
           });
@@ -96,7 +96,7 @@ export function createPostgresRegistry(opts: PostgresRegistryOptions): QueueRegi
   }
 
   function translate(err: unknown): unknown {
-    const code = (err as { code?: unknown }).code;
+    const code = pgCode(err);
     const setup = missingSetupError(err, 'queue registry ');
     if (setup) return setup;
     // SQL errors (SQLSTATE outside connection/shutdown/resource classes) are bugs, not outages.
