@@ -64,6 +64,29 @@ export interface LoopProblems {
 /** How long `ingest consume --once` waits for a dispatcher that fails before it gives up. */
 export const ONCE_GIVE_UP_MS = 30_000;
 
+/** A run of consecutive failures of one kind: its back-off, and whether to give up. */
+function failureRun(giveUpAfterMs: number): {
+  ok(): void;
+  /** Count a failure (the run began at `at` if this is its first); true: give up now. */
+  fail(at?: number): boolean;
+  backoff(): number;
+} {
+  let count = 0;
+  let since: number | undefined;
+  return {
+    ok() {
+      count = 0;
+      since = undefined;
+    },
+    fail(at = Date.now()) {
+      count += 1;
+      since ??= at;
+      return giveUpAfterMs > 0 && Date.now() - since >= giveUpAfterMs;
+    },
+    backoff: () => backoffDelay(count, 200, 5_000),
+  };
+}
+
 /** A "next" outstanding this long is parked in a long-poll (a plain answer takes milliseconds). */
 const PARKED_MS = 100;
 
@@ -102,13 +125,11 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
   async function worker(index: number): Promise<void> {
     const name = opts.concurrency > 1 ? `${deps.name}/${index}` : deps.name;
     let held: { grant: NextGrant; empty: boolean } | undefined;
-    let failures = 0;
     let idle = 0;
     let emptyStreak = 0;
-    let failingSince: number | undefined;
+    const asks = failureRun(giveUpAfterMs);
     // Drains fail apart from the dispatcher (the database away): their own count and clock.
-    let drainFailures = 0;
-    let drainFailingSince: number | undefined;
+    const drains = failureRun(giveUpAfterMs);
     const emptySeen = new Set<string>();
     while (!stopping.signal.aborted) {
       let grant: NextGrant | null;
@@ -133,8 +154,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
           { signal: ask.signal },
         );
         held = undefined;
-        failures = 0;
-        failingSince = undefined;
+        asks.ok();
         setState('ok');
       } catch (err) {
         // An abandoned long-poll is no dispatcher failure.
@@ -146,9 +166,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
           log.warn({ err: errorMessage(err) }, 'queue/next failed');
           held = undefined;
         }
-        failures += 1;
-        failingSince ??= askedAt;
-        if (giveUpAfterMs > 0 && Date.now() - failingSince >= giveUpAfterMs) {
+        if (asks.fail(askedAt)) {
           gaveUp ??= {
             reason: state === 'stopped' ? 'stopped' : 'unreachable',
             error: errorMessage(err),
@@ -157,7 +175,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
           stopping.abort();
           break;
         }
-        await sleep(backoffDelay(failures, 200, 5_000), stopping.signal);
+        await sleep(asks.backoff(), stopping.signal);
         continue;
       } finally {
         clearTimeout(abandon);
@@ -196,16 +214,13 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
       try {
         result = await deps.drain({ account: grant.queue, signal: lease.signal });
         failedQueues.delete(grant.queue);
-        drainFailures = 0;
-        drainFailingSince = undefined;
+        drains.ok();
         deps.onDrained?.({ account: grant.queue, result });
       } catch (err) {
         failedQueues.set(grant.queue, errorMessage(err));
         log.warn({ queue: grant.queue, err: errorMessage(err) }, 'drain failed; backing off');
         deps.onDrained?.({ account: grant.queue, result: undefined, error: err });
-        drainFailures += 1;
-        drainFailingSince ??= Date.now();
-        if (giveUpAfterMs > 0 && Date.now() - drainFailingSince >= giveUpAfterMs) {
+        if (drains.fail()) {
           gaveUp ??= { reason: 'drains', error: errorMessage(err) };
           stopping.abort();
         }
@@ -214,7 +229,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         stopping.signal.removeEventListener('abort', onStop);
       }
       held = lost ? undefined : { grant, empty: result?.empty ?? false };
-      if (!result) await sleep(backoffDelay(drainFailures, 200, 5_000), stopping.signal);
+      if (!result) await sleep(drains.backoff(), stopping.signal);
       else if (result.messages > 0) emptyStreak = 0;
       else if (result.empty) emptyStreak += 1;
       // Only after a drain that worked: a failed one has just backed off already.
