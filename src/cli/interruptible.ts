@@ -4,6 +4,7 @@
  * exits at once. Without this, Node's default handler would exit mid-run and
  * leave the sandbox behind.
  */
+import { onSignals } from '../core/lifecycle.js';
 import { interrupted } from '../loadtest/interrupt.js';
 
 export async function interruptible<T>(
@@ -11,18 +12,15 @@ export async function interruptible<T>(
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ac = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (ac.signal.aborted) {
-      process.stderr.write(`ingest: ${signal} again: exiting now, without cleaning up\n`);
-      process.exit(130);
-    }
-    process.stderr.write(
-      `ingest: ${signal}: stopping the ${what} and cleaning up (send it again to exit at once)\n`,
-    );
-    ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const remove = onSignals(
+    (signal) => {
+      process.stderr.write(
+        `ingest: ${signal}: stopping the ${what} and cleaning up (send it again to exit at once)\n`,
+      );
+      ac.abort();
+    },
+    (signal) => process.stderr.write(`ingest: ${signal} again: exiting now, without cleaning up\n`),
+  );
   try {
     // A run that finished (the signal came during its clean-up) still has its report.
     return await run(ac.signal);
@@ -31,7 +29,6 @@ export async function interruptible<T>(
     if (ac.signal.aborted) throw interrupted();
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    remove();
   }
 }

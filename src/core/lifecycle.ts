@@ -52,28 +52,45 @@ export function createLifecycle(logger?: Logger): Lifecycle {
     },
     closed,
     handleSignals(opts = {}) {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals += 1;
-        if (signals > 1) {
-          logger?.warn({ signal }, 'second signal: exiting now');
-          process.exit(130);
-        }
-        logger?.info({ signal }, 'draining (send the signal again to exit at once)');
-        opts.onFirstSignal?.(signal);
-        void lifecycle.close().then(() => {
-          process.exitCode = opts.exitCode ?? 0;
-        });
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      lifecycle.defer('signal handlers', () => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      });
+      const remove = onSignals(
+        (signal) => {
+          logger?.info({ signal }, 'draining (send the signal again to exit at once)');
+          opts.onFirstSignal?.(signal);
+          void lifecycle.close().then(() => {
+            process.exitCode = opts.exitCode ?? 0;
+          });
+        },
+        (signal) => logger?.warn({ signal }, 'second signal: exiting now'),
+      );
+      lifecycle.defer('signal handlers', remove);
     },
   };
   return lifecycle;
+}
+
+/**
+ * SIGINT/SIGTERM: the first calls `first` (stop gracefully), a second one calls `again`
+ * and exits 130 at once. Returns the function that removes the handlers.
+ */
+export function onSignals(
+  first: (signal: NodeJS.Signals) => void,
+  again: (signal: NodeJS.Signals) => void,
+): () => void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      again(signal);
+      process.exit(130);
+    }
+    first(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /** Exponential backoff with full jitter, capped. */
