@@ -3,7 +3,8 @@
  * each logged and counted, and a failing step does not stop the others:
  *  1. accounts -> registry entries + durable RabbitMQ queues (inactive/removed: flagged deleted
  *     once their queue is drained: until then it is handed out like any other, so what the
- *     frontend accepted before the account went is stored, never dropped)
+ *     frontend accepted before the account went is stored, never dropped; the queue of an
+ *     account removed before any pass registered it is adopted, then goes the same way)
  *  2. message counts (management API when reachable, checkQueue otherwise)
  *  3. expired leases back to idle
  *  4. deleted queues removed from RabbitMQ once empty for config.deleteGrace, then from the registry
@@ -37,6 +38,11 @@ export interface PassReport {
      * (`paused`: never handed out until unpaused).
      */
     draining: Array<{ id: string; messages: number; paused?: true }>;
+    /**
+     * Queues of removed accounts that no pass had registered (added and removed between two
+     * passes): registered now, so that they are drained and removed like the others.
+     */
+    adopted: string[];
     asserted: number;
   };
   counts: { source: 'management' | 'checkQueue' | 'none'; counted: number; missing: string[] };
@@ -87,7 +93,15 @@ function emptyReport(now: number): PassReport {
     startedAt: new Date(now).toISOString(),
     durationMs: 0,
     ok: true,
-    accounts: { active: 0, created: [], restored: [], deleted: [], draining: [], asserted: 0 },
+    accounts: {
+      active: 0,
+      created: [],
+      restored: [],
+      deleted: [],
+      draining: [],
+      adopted: [],
+      asserted: 0,
+    },
     counts: { source: 'none', counted: 0, missing: [] },
     leases: { expired: [] },
     deletions: { removed: [], waiting: [] },
@@ -125,11 +139,12 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
    */
   async function stillDraining(
     active: readonly string[],
+    entries: readonly QueueEntry[],
   ): Promise<PassReport['accounts']['draining']> {
     const live = new Set(active);
     const t = now();
     const draining: PassReport['accounts']['draining'] = [];
-    for (const e of await registry.list()) {
+    for (const e of entries) {
       if (live.has(e.id)) continue;
       const leased = e.leaseId !== null && (e.leaseExpiresAt?.getTime() ?? 0) > t;
       let d: { ready: number; consumers: number } | undefined;
@@ -151,15 +166,58 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
     return draining;
   }
 
+  /**
+   * Removed accounts whose queue no pass registered: `accounts add` declared it and the
+   * account went before the next pass. Those whose queue exists are to be adopted; `settled`
+   * are the ids dealt with (adopted, registered already, back again, or with no queue).
+   */
+  async function unregisteredQueues(
+    removed: readonly string[],
+    active: readonly string[],
+    entries: readonly QueueEntry[],
+  ): Promise<{ adopt: string[]; settled: string[] }> {
+    const known = new Set([...active, ...entries.map((e) => e.id)]);
+    const adopt: string[] = [];
+    const settled: string[] = [];
+    for (const id of removed) {
+      if (!known.has(id)) {
+        try {
+          if (await broker.depth(queueName(id))) adopt.push(id);
+        } catch (err) {
+          log.warn({ queue: id, err: errorMessage(err) }, 'cannot check a removed account queue');
+          continue;
+        }
+      }
+      settled.push(id);
+    }
+    return { adopt, settled };
+  }
+
   async function stepAccounts(report: PassReport): Promise<void> {
     const active = await deps.accounts.listActive();
-    const draining = await stillDraining(active);
+    const removed = await deps.accounts.listRemoved();
+    const entries = await registry.list();
+    const draining = await stillDraining(active, entries);
+    const { adopt, settled } = await unregisteredQueues(removed.ids, active, entries);
     // Kept live (a deleted one comes back) until drained; the next pass after that flags it.
-    const sync = await registry.upsertFromAccounts([...active, ...draining.map((d) => d.id)]);
+    const sync = await registry.upsertFromAccounts([
+      ...active,
+      ...draining.map((d) => d.id),
+      ...adopt,
+    ]);
+    await deps.accounts.forgetRemoved(settled, removed.at);
     const drainingIds = new Set(draining.map((d) => d.id));
+    const adopted = new Set(adopt);
     sync.restored = sync.restored.filter((id) => !drainingIds.has(id));
+    sync.created = sync.created.filter((id) => !adopted.has(id));
     for (const id of sync.deleted) asserted.delete(id);
-    report.accounts = { ...report.accounts, active: active.length, ...sync, draining };
+    report.accounts = {
+      ...report.accounts,
+      active: active.length,
+      ...sync,
+      draining,
+      adopted: adopt,
+    };
     await assertQueues(active, report);
     metrics?.queuesCreated.inc(sync.created.length);
     metrics?.queuesFlaggedDeleted.inc(sync.deleted.length);
@@ -170,6 +228,7 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
         restored: sync.restored.length,
         deleted: sync.deleted,
         draining,
+        adopted: adopt,
         asserted: report.accounts.asserted,
       },
       'step 1: accounts -> queues',

@@ -13,6 +13,12 @@ import { writeHeartbeat } from './heartbeat.js';
 export interface AccountSource {
   /** Ids of accounts that are active (an inactive or removed account's queue is deleted). */
   listActive(): Promise<string[]>;
+  /**
+   * Accounts removed since the maintainer last dealt with them (migration 007), and the
+   * store's time of the listing: `forgetRemoved` leaves an id removed again after it.
+   */
+  listRemoved(): Promise<{ ids: string[]; at: string }>;
+  forgetRemoved(ids: readonly string[], listedAt: string): Promise<void>;
 }
 
 export interface QueueBroker {
@@ -64,6 +70,20 @@ export function createAccountSource(pool: pg.Pool): AccountSource {
         'SELECT id FROM accounts WHERE active ORDER BY id',
       );
       return r.rows.map((x) => x.id);
+    },
+    async listRemoved() {
+      const r = await pool.query<{ id: string | null; at: string }>(
+        `SELECT r.id, now()::text AS at FROM (SELECT now()) n
+           LEFT JOIN removed_accounts r ON true ORDER BY r.id`,
+      );
+      return { ids: r.rows.flatMap((x) => (x.id === null ? [] : [x.id])), at: r.rows[0]!.at };
+    },
+    async forgetRemoved(ids, listedAt) {
+      if (!ids.length) return;
+      await pool.query(
+        'DELETE FROM removed_accounts WHERE id = ANY($1) AND removed_at <= $2::timestamptz',
+        [ids, listedAt],
+      );
     },
   };
 }

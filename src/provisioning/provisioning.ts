@@ -70,7 +70,8 @@ export interface Provisioning {
   removeGateway(sourceKey: string): Promise<void>;
   /**
    * Delete an account: refused while it has gateways or alert rules. Its queue is the
-   * maintainer's: drained of what it holds, then removed. Its stored readings stay.
+   * maintainer's: drained of what it holds, then removed (a trigger remembers the removal,
+   * so a queue no pass had registered yet is found too). Its stored readings stay.
    */
   removeAccount(id: string): Promise<void>;
 }

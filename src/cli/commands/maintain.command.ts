@@ -22,6 +22,10 @@ function summary(r: PassReport): string[] {
     lines.push(
       `  draining: ${d.id} (account gone, ${d.messages} messages still to store${d.paused ? `; PAUSED: ingest queues unpause ${d.id} so it drains` : ''})`,
     );
+  for (const id of r.accounts.adopted)
+    lines.push(
+      `  adopted: ${id} (account removed before a pass registered its queue: drained, then removed)`,
+    );
   for (const w of r.deletions.waiting)
     lines.push(`  waiting: ${w.id} (${w.reason}, ${w.messages} messages)`);
   for (const e of r.errors) lines.push(`  error in ${e.step}: ${e.error}`);

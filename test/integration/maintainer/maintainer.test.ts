@@ -9,6 +9,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { readHeartbeat, heartbeatKey } from '../../../src/maintainer/heartbeat.js';
 import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
 import { createMetricsRegistry } from '../../../src/http/metrics.js';
+import { createProvisioning } from '../../../src/provisioning/provisioning.js';
 import { createPostgresRegistry } from '../../../src/registry/postgres-registry.js';
 import type { QueueRegistry } from '../../../src/registry/registry.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
@@ -252,6 +253,56 @@ describe('maintainer pass', () => {
     } finally {
       await m.close();
     }
+  });
+
+  it('an account added and removed between two passes: its queue is adopted, drained, then removed', async () => {
+    const prov = createProvisioning({ pool: env.pool, config: env.config, amqp: conn });
+    env.queueName('A5');
+    env.queueName('A6');
+    // `accounts add` declares the queue at once; both go before any pass registered them.
+    for (const id of ['A5', 'A6']) {
+      expect((await prov.addAccount({ id })).queue?.declared).toBe(true);
+      await prov.removeAccount(id);
+    }
+    await publish(env.queueName('A6'), 2);
+    const removed = async () =>
+      (await env.pool.query<{ id: string }>('SELECT id FROM removed_accounts ORDER BY id')).rows;
+    expect(await removed()).toEqual([{ id: 'A5' }, { id: 'A6' }]);
+
+    const first = await onePass(noGrace());
+    expect(first.errors).toEqual([]);
+    expect(first.accounts.adopted).toEqual(['A5', 'A6']);
+    expect(first.accounts.created).not.toContain('A5');
+    expect(await removed()).toEqual([]);
+    expect(await registry.get('A6')).toMatchObject({ deleted: false });
+
+    // From here they are gone accounts like any other: A5 (empty) goes, A6 is drained first.
+    const second = await onePass(noGrace());
+    expect(second.accounts.deleted).toEqual(['A5']);
+    expect(second.deletions.removed).toEqual(['A5']);
+    expect(second.accounts.draining).toEqual([{ id: 'A6', messages: 2 }]);
+    expect(await depth(env.queueName('A5'))).toBeUndefined();
+    expect(await depth(env.queueName('A6'))).toBe(2);
+    const ch = await conn.createChannel();
+    await ch.purgeQueue(env.queueName('A6'));
+    await ch.close();
+    const third = await onePass(noGrace());
+    expect(third.deletions.removed).toEqual(['A6']);
+    expect(await depth(env.queueName('A6'))).toBeUndefined();
+    expect(await registry.get('A6')).toBeNull();
+
+    // Removed and added again before a pass: nothing to adopt, the live queue stays.
+    await prov.addAccount({ id: 'A5' });
+    await prov.removeAccount('A5');
+    await prov.addAccount({ id: 'A5' });
+    const back = await onePass(noGrace());
+    expect(back.accounts.adopted).toEqual([]);
+    expect(back.accounts.created).toEqual(['A5']);
+    expect(await removed()).toEqual([]);
+    // Registered: the ordinary way (no grace: flagged and removed in one pass).
+    await prov.removeAccount('A5');
+    expect((await onePass(noGrace())).deletions.removed).toEqual(['A5']);
+    expect(await removed()).toEqual([]);
   });
 
   it('every step is counted in the metrics', async () => {

@@ -8,6 +8,7 @@ import * as alerts from './003-alerts.js';
 import * as ledgerRetention from './004-ledger-retention.js';
 import * as publishHints from './005-publish-hints.js';
 import * as alertRulesUnique from './006-alert-rules-unique.js';
+import * as removedAccounts from './007-removed-accounts.js';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerRetention,
   publishHints,
   alertRulesUnique,
+  removedAccounts,
 ];
