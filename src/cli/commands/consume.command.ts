@@ -4,10 +4,11 @@ import { WRITE_PATHS } from '../../consumer/readings-store.js';
 import { ONCE_GIVE_UP_MS, type LoopProblems } from '../../consumer/consumer-loop.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { info } from '../output.js';
-import { oneOf, wholeNumber } from '../flags.js';
+import { durationMs, oneOf, wholeNumber } from '../flags.js';
 
 interface Flags {
   once?: boolean;
+  giveUp: string;
   prefetch: string;
   writers: string;
   writePath: string;
@@ -21,7 +22,12 @@ export function registerConsume(program: Command): void {
     )
     .option(
       '--once',
-      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it. Exits 2 when a queue could not be drained, or after 30 s of a failing dispatcher (unreachable, stopped) or of nothing but failed drains',
+      'drain until the dispatcher has no queue with messages to hand out, then exit with a summary (batch jobs, tests); queues another consumer holds are left to it. Exits 2 when a queue could not be drained, or after --give-up of a failing dispatcher (unreachable, stopped) or of nothing but failed drains',
+    )
+    .option(
+      '--give-up <duration>',
+      'with --once: how long a failing dispatcher or nothing but failed drains is waited out before exiting 2',
+      `${ONCE_GIVE_UP_MS / 1000}s`,
     )
     .option(
       '--prefetch <n>',
@@ -74,6 +80,11 @@ replay a no-op).`,
     const prefetch = wholeNumber('prefetch', flags.prefetch);
     const writers = wholeNumber('writers', flags.writers);
     const writePath = oneOf('write-path', flags.writePath, WRITE_PATHS);
+    const giveUpAfterMs = durationMs('give-up', flags.giveUp, {
+      minMs: 1_000,
+      maxMs: 86_400_000,
+      hint: 'between 1s and 24h',
+    });
     const { config, lifecycle } = ctx;
     if (config.consumerConcurrency < 1 || config.consumerBatch < 1)
       throw new IngestError('VALIDATION', '--concurrency and --batch must be >= 1');
@@ -84,6 +95,7 @@ replay a no-op).`,
         concurrency: config.consumerConcurrency,
         batch: config.consumerBatch,
         once: flags.once === true,
+        giveUpAfterMs,
         prefetch,
         writers,
         writePath,
@@ -96,7 +108,7 @@ replay a no-op).`,
         info(
           `drained: ${t.messages} messages, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
         );
-        const failure = onceFailure(handle.loop.problems(), config.dispatcherUrl);
+        const failure = onceFailure(handle.loop.problems(), config.dispatcherUrl, giveUpAfterMs);
         if (failure) throw failure;
       }
     } finally {
@@ -106,8 +118,12 @@ replay a no-op).`,
 }
 
 /** --once did not finish: the dispatcher never answered, or queues could not be drained. */
-function onceFailure(p: LoopProblems, dispatcherUrl: string): IngestError | undefined {
-  const giveUp = `${Math.round(ONCE_GIVE_UP_MS / 1000)} s`;
+function onceFailure(
+  p: LoopProblems,
+  dispatcherUrl: string,
+  giveUpAfterMs: number,
+): IngestError | undefined {
+  const giveUp = `${Math.round(giveUpAfterMs / 1000)} s`;
   if (p.gaveUp?.reason === 'stopped')
     return new IngestError(
       'DISPATCHER_STOPPED',

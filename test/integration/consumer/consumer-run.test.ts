@@ -108,28 +108,35 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
   it('the CLI prints the --once summary on stdout, also at --log-level warn, and exits 0', async () => {
     const values = publishMany('C3', 2, 10, 'cli');
     await new Promise((r) => setTimeout(r, 200));
-    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>(
-      (resolve) => {
-        const child = spawn(
-          process.execPath,
-          [INGEST_BIN, 'consume', '--once', '--log-level', 'warn'],
-          {
-            env: {
-              ...process.env,
-              ...configToEnv(config, [...SANDBOX_SETTINGS, 'dispatcherUrl']),
-            },
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('exit', (c) => resolve({ stdout: out, code: c }));
-      },
-    );
+    const { stdout, code } = await consumeCli(['--once', '--log-level', 'warn']);
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(
       `drained: 2 messages, ${values} values stored, 0 duplicate values skipped, 0 dead-lettered`,
     );
+  }, 30_000);
+
+  it('--once gives up after --give-up of an unreachable or stopped dispatcher: exit 2, one line saying why', async () => {
+    const unreachable = await consumeCli(['--once', '--give-up', '2s'], {
+      INGEST_DISPATCHER_URL: 'http://127.0.0.1:9',
+    });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stdout.trim()).toMatch(/^drained: 0 messages/);
+    expect(unreachable.stderr).toMatch(/^ingest: --once gave up after 2 s: .*127\.0\.0\.1:9/m);
+    const client = createDispatcherClient({ url: dispatcher.url });
+    await client.stop();
+    try {
+      const stopped = await consumeCli(['--once', '--give-up', '2s']);
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toMatch(
+        /^ingest: --once gave up after 2 s: the dispatcher at .* is stopped \(ingest dispatcher start\)/m,
+      );
+    } finally {
+      await client.start();
+      client.close();
+    }
+    const bad = await consumeCli(['--once', '--give-up', '10ms']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('ingest: --give-up must be between 1s and 24h, got "10ms"');
   }, 30_000);
 
   it('does not drain a paused queue; stop() releases what it holds', async () => {
@@ -191,3 +198,25 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
     expect(msg && msg.properties.messageId).toBe('orphan-1');
   });
 });
+
+/** `ingest consume <args>` as a process against this file's sandbox; its exit code and output. */
+function consumeCli(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [INGEST_BIN, 'consume', ...args], {
+      env: {
+        ...process.env,
+        ...configToEnv(config, [...SANDBOX_SETTINGS, 'dispatcherUrl']),
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
