@@ -11,6 +11,7 @@
  * It answers the question a ratio against a ceiling raises: the ceiling gives
  * the write path the machine to itself; in the run, everything else shares it.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type pg from 'pg';
@@ -119,6 +120,8 @@ interface Tracked {
   /** Ticks at the window's start (0 for a process born inside it). */
   first: number;
   last: number;
+  /** `/proc/<pid>/stat`, kept open while the process lives (undefined once it is gone). */
+  fd?: number | undefined;
 }
 
 /** CPU-seconds per group from the tracked processes; busy minus their sum is the rest of the machine. */
@@ -163,9 +166,40 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-async function procStat(pid: number): Promise<ProcStat | undefined> {
-  const text = await readText(`/proc/${pid}/stat`);
-  return text === undefined ? undefined : parseProcStat(text);
+/**
+ * A process's `/proc/<pid>/stat`, opened once and re-read in place at every sample: one
+ * pread instead of open, fstat, read and close through the thread pool (about 25 µs against
+ * 200 µs of this process's CPU here, at some 30 processes 4 times a second). The descriptor
+ * stays bound to the process it was opened for (a reused pid cannot be misread), and reading
+ * it fails once that process is gone.
+ */
+function openStat(pid: number): number | undefined {
+  try {
+    return openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
+const statBuffer = Buffer.alloc(1024);
+
+function readStat(fd: number): ProcStat | undefined {
+  try {
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return n > 0 ? parseProcStat(statBuffer.toString('utf8', 0, n)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function closeStat(t: Tracked): void {
+  if (t.fd === undefined) return;
+  try {
+    closeSync(t.fd);
+  } catch {
+    // already closed
+  }
+  t.fd = undefined;
 }
 
 /** Pids of processes whose command name is one of `names`. */
@@ -206,6 +240,8 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
   if (!machineAtStart) return none;
   const windowStartTicks = Number.isFinite(uptime) ? uptime * TICKS_PER_SECOND : Infinity;
   const tracked = new Map<string, Tracked>();
+  /** The latest process tracked under each pid. */
+  const byPid = new Map<number, Tracked>();
   const me = (
     await opts.pool.query<{ db: string; pid: number }>(
       'SELECT current_database() AS db, pg_backend_pid() AS pid',
@@ -215,30 +251,44 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
   // Our own session's process is a child of the server's postmaster when the server runs
   // here: only that postmaster's children are counted. A remote server's pids mean nothing
   // on this machine, whatever process happens to carry them.
-  const ownBackend = await procStat(me.pid);
+  const ownFd = openStat(me.pid);
+  const ownBackend = ownFd === undefined ? undefined : readStat(ownFd);
+  if (ownFd !== undefined) closeSync(ownFd);
   const postmaster = ownBackend?.comm === 'postgres' ? ownBackend.ppid : undefined;
 
-  async function track(
+  function track(
     pid: number,
     group: string,
     comm: string,
     atStart: boolean,
     parent?: number,
-  ): Promise<void> {
-    const s = await procStat(pid);
-    if (!s || s.comm !== comm) return;
-    if (parent !== undefined && s.ppid !== parent) return;
-    const key = `${pid}:${s.startTicks}`;
-    if (tracked.has(key)) return;
+  ): void {
+    // Tracked and still alive: its pid cannot have been reused meanwhile.
+    if (byPid.get(pid)?.fd !== undefined) return;
+    const fd = openStat(pid);
+    if (fd === undefined) return;
+    const s = readStat(fd);
+    const wanted =
+      s !== undefined &&
+      s.comm === comm &&
+      (parent === undefined || s.ppid === parent) &&
+      !tracked.has(`${pid}:${s.startTicks}`);
+    if (!wanted) {
+      closeSync(fd);
+      return;
+    }
     // Born inside the window: all of its CPU is the run's. Otherwise count from now.
     const bornInside = !atStart && s.startTicks >= windowStartTicks;
-    tracked.set(key, {
+    const t: Tracked = {
       group,
       pid,
       startTicks: s.startTicks,
       first: bornInside ? 0 : s.ticks,
       last: s.ticks,
-    });
+      fd,
+    };
+    tracked.set(`${pid}:${s.startTicks}`, t);
+    byPid.set(pid, t);
   }
 
   async function discoverSessions(atStart: boolean): Promise<void> {
@@ -256,22 +306,22 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
         database: row.datname,
         ourDatabase: database,
       });
-      if (group) await track(row.pid, group, 'postgres', atStart, postmaster);
+      if (group) track(row.pid, group, 'postgres', atStart, postmaster);
     }
   }
 
-  async function sample(): Promise<void> {
-    await Promise.all(
-      [...tracked.values()].map(async (t) => {
-        const s = await procStat(t.pid);
-        if (s && s.startTicks === t.startTicks) t.last = s.ticks;
-      }),
-    );
+  function sample(): void {
+    for (const t of tracked.values()) {
+      if (t.fd === undefined) continue;
+      const s = readStat(t.fd);
+      if (s && s.startTicks === t.startTicks) t.last = s.ticks;
+      else closeStat(t);
+    }
   }
 
   await discoverSessions(true).catch(() => undefined);
   for (const p of await findProcesses(new Set(['beam.smp', 'redis-server'])))
-    await track(p.pid, p.comm === 'beam.smp' ? GROUPS.rabbitmq : GROUPS.redis, p.comm, true);
+    track(p.pid, p.comm === 'beam.smp' ? GROUPS.rabbitmq : GROUPS.redis, p.comm, true);
 
   let lastDiscovery = performance.now();
   let busy: Promise<void> = Promise.resolve();
@@ -285,7 +335,7 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
         lastDiscovery = performance.now();
         await discoverSessions(false).catch(() => undefined);
       }
-      await sample().catch(() => undefined);
+      sample();
       sampling = false;
     });
   }, SAMPLE_MS);
@@ -296,7 +346,8 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
       clearInterval(timer);
       await busy;
       await discoverSessions(false).catch(() => undefined);
-      await sample();
+      sample();
+      for (const t of tracked.values()) closeStat(t);
       const machineAtEnd = parseMachineStat((await readText('/proc/stat')) ?? '');
       const self = process.cpuUsage(selfAtStart);
       if (!machineAtEnd) return undefined;
