@@ -9,6 +9,9 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
+    // The error is reported below: a connection a failed command left open (a driver still
+    // retrying) must not keep the process alive, and supervisors need the exit code.
+    setTimeout(() => process.exit(), 3_000).unref();
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
       return;

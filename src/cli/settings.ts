@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import {
   SETTINGS,
   loadConfig,
+  settingRange,
   type Config,
   type ConfigOverrides,
   type SettingKey,
@@ -35,7 +36,8 @@ export function addSettings(cmd: Command, keys: readonly SettingKey[]): Command 
             : spec.kind === 'url'
               ? 'url'
               : 'value';
-    const values = 'values' in spec ? ` (${spec.values.join('|')})` : '';
+    const range = settingRange(key);
+    const values = 'values' in spec ? ` (${spec.values.join('|')})` : range ? ` (${range})` : '';
     const def =
       spec.default === undefined
         ? ''

@@ -19,6 +19,9 @@ interface SettingSpec {
   values?: readonly string[];
   /** kind 'url': the schemes it may have ('http:', ...). */
   schemes?: readonly string[];
+  /** Numeric kinds: the smallest and largest value, in the setting's own syntax ('100ms'). */
+  min?: string;
+  max?: string;
 }
 
 /** Every setting of every component. Add new ones here, nowhere else. */
@@ -165,6 +168,8 @@ export const SETTINGS = {
     kind: 'size',
     default: '8mb',
     description: 'largest accepted request body (after gzip decoding; at most 128mb)',
+    min: '1b',
+    max: '128mb',
   },
   chunkReadings: {
     env: 'INGEST_CHUNK_READINGS',
@@ -173,6 +178,7 @@ export const SETTINGS = {
     default: '5000',
     description:
       'a request with more readings is published as several messages of at most this many',
+    min: '1',
   },
   publishTimeout: {
     env: 'INGEST_PUBLISH_TIMEOUT',
@@ -181,6 +187,7 @@ export const SETTINGS = {
     default: '5s',
     description:
       "how long a publish may wait for the broker's confirm before it counts as failed (the frontend answers 503; other commands retry or report it)",
+    min: '1ms',
   },
   tokenCacheTtl: {
     env: 'INGEST_TOKEN_CACHE_TTL',
@@ -210,6 +217,8 @@ export const SETTINGS = {
     kind: 'int',
     default: '1',
     description: 'frontend processes sharing the port',
+    min: '1',
+    max: '64',
   },
   cacheSyncInterval: {
     env: 'INGEST_CACHE_SYNC_INTERVAL',
@@ -217,6 +226,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '30s',
     description: 'full cache sync interval (changes are also pushed by LISTEN/NOTIFY)',
+    min: '100ms',
   },
   strategy: {
     env: 'INGEST_STRATEGY',
@@ -232,6 +242,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '60s',
     description: 'a queue lease not renewed within this is given back',
+    min: '100ms',
   },
   maintainInterval: {
     env: 'INGEST_MAINTAIN_INTERVAL',
@@ -239,6 +250,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '10s',
     description: 'maintainer pass interval',
+    min: '100ms',
   },
   heartbeatStale: {
     env: 'INGEST_HEARTBEAT_STALE',
@@ -246,6 +258,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '30s',
     description: 'maintainer heartbeat older than this makes the dispatcher fall back to fifo',
+    min: '100ms',
   },
   deleteGrace: {
     env: 'INGEST_DELETE_GRACE',
@@ -269,6 +282,7 @@ export const SETTINGS = {
     kind: 'int',
     default: '2',
     description: 'queues one consumer process drains at once',
+    min: '1',
   },
   consumerBatch: {
     env: 'INGEST_CONSUMER_BATCH',
@@ -276,6 +290,7 @@ export const SETTINGS = {
     kind: 'int',
     default: '500',
     description: 'messages drained from a queue before it is released',
+    min: '1',
   },
   notifyRetries: {
     env: 'INGEST_NOTIFY_RETRIES',
@@ -283,6 +298,7 @@ export const SETTINGS = {
     kind: 'int',
     default: '5',
     description: 'delivery attempts of a notification before it is dead-lettered',
+    min: '1',
   },
   notifyRetryDelay: {
     env: 'INGEST_NOTIFY_RETRY_DELAY',
@@ -291,6 +307,8 @@ export const SETTINGS = {
     default: '1s',
     description:
       'delay before the first notification retry; doubles per attempt (TTL delay queues), max 5m',
+    min: '1ms',
+    max: '5m',
   },
   notifyTimeout: {
     env: 'INGEST_NOTIFY_TIMEOUT',
@@ -298,6 +316,7 @@ export const SETTINGS = {
     kind: 'duration',
     default: '5s',
     description: 'HTTP timeout of one notification delivery',
+    min: '1ms',
   },
 } as const satisfies Record<string, SettingSpec>;
 
@@ -321,6 +340,15 @@ export type ConfigOverrides = Partial<Record<SettingKey, string | number | boole
 
 function parseValue(key: SettingKey, raw: string | number | boolean, source: string): unknown {
   const spec: SettingSpec = SETTINGS[key];
+  const value = parseRaw(spec, raw, source);
+  if (typeof value === 'number' && source !== 'bound') {
+    const problem = outOfRange(spec, key, value);
+    if (problem) throw new IngestError('CONFIG_INVALID', `${source}: ${problem}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parseRaw(spec: SettingSpec, raw: string | number | boolean, source: string): unknown {
   try {
     switch (spec.kind) {
       case 'int': {
@@ -378,6 +406,25 @@ function parseValue(key: SettingKey, raw: string | number | boolean, source: str
   } catch (err) {
     throw new IngestError('CONFIG_INVALID', `${source}: ${(err as Error).message}`);
   }
+}
+
+/** A numeric setting's allowed range in words ("at least 100ms", "1 to 64"), or ''. */
+export function settingRange(key: SettingKey): string {
+  const spec: SettingSpec = SETTINGS[key];
+  if (spec.min !== undefined && spec.max !== undefined) return `${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return `at least ${spec.min}`;
+  return spec.max !== undefined ? `at most ${spec.max}` : '';
+}
+
+/** A numeric setting outside its spec's min/max: the reason, in the setting's own terms. */
+function outOfRange(spec: SettingSpec, key: SettingKey, n: number): string | undefined {
+  const bound = (b: string | undefined): number | undefined =>
+    b === undefined ? undefined : (parseValue(key, b, 'bound') as number);
+  const min = bound(spec.min);
+  const max = bound(spec.max);
+  if ((min === undefined || n >= min) && (max === undefined || n <= max)) return undefined;
+  if (min !== undefined && max !== undefined) return `must be between ${spec.min} and ${spec.max}`;
+  return min !== undefined ? `must be at least ${spec.min}` : `must be at most ${spec.max}`;
 }
 
 export function loadConfig(

@@ -173,7 +173,8 @@ export function buildFrontendApp(deps: FrontendDeps): FastifyInstance {
           if (!statsFailing) logger.warn({ err: errorMessage(err) }, 'gateway stats not recorded');
           statsFailing = true;
         }
-        return { accepted: n, queue: published.queue };
+        // The queue as operators name it (`ingest queues`): the account, without the prefix.
+        return { accepted: n, queue: gw.account };
       } finally {
         metrics.inFlight.dec();
       }

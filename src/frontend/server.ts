@@ -74,28 +74,42 @@ export async function startFrontendServer(opts: StartFrontendOptions): Promise<F
     draining,
   });
 
-  const app = buildFrontendApp({
-    config,
-    logger,
-    tokens: createTokenChecker({ load: (k) => gateways.get(k), ttlMs: config.tokenCacheTtl }),
-    rateLimiter: createRateLimiter(config.rateLimit),
-    queues,
-    publisher: createReadingsPublisher({
+  async function closeConnections(): Promise<void> {
+    // Closing channels of a connection that just died can wait forever for a close-ok.
+    await bounded(confirm.close(), 2_000, 'publish channels', logger);
+    await bounded(conn.close(), 2_000, 'RabbitMQ connection', logger);
+    redis.disconnect();
+  }
+
+  let app: ReturnType<typeof buildFrontendApp>;
+  try {
+    app = buildFrontendApp({
       config,
-      publisher: confirm,
+      logger,
+      tokens: createTokenChecker({ load: (k) => gateways.get(k), ttlMs: config.tokenCacheTtl }),
+      rateLimiter: createRateLimiter(config.rateLimit),
       queues,
-      observeConfirm: (s) => metrics.confirmSeconds.observe(s),
-      onFailure: (code) => metrics.publishFailures.inc({ code }),
-    }),
-    stats: createGatewayStats(redis, config.redisPrefix),
-    gateways,
-    metrics,
-    metricsText: async () => ({
-      contentType: registry.contentType,
-      text: opts.metricsText ? await opts.metricsText(registry) : await registry.metrics(),
-    }),
-    readiness,
-  });
+      publisher: createReadingsPublisher({
+        config,
+        publisher: confirm,
+        queues,
+        observeConfirm: (s) => metrics.confirmSeconds.observe(s),
+        onFailure: (code) => metrics.publishFailures.inc({ code }),
+      }),
+      stats: createGatewayStats(redis, config.redisPrefix),
+      gateways,
+      metrics,
+      metricsText: async () => ({
+        contentType: registry.contentType,
+        text: opts.metricsText ? await opts.metricsText(registry) : await registry.metrics(),
+      }),
+      readiness,
+    });
+  } catch (err) {
+    // A setting the HTTP server refuses: the connections opened above would keep us alive.
+    await closeConnections();
+    throw err;
+  }
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -104,10 +118,7 @@ export async function startFrontendServer(opts: StartFrontendOptions): Promise<F
       // Stops accepting; waits for in-flight requests (and so their confirms).
       await app.close();
     } finally {
-      // Closing channels of a connection that just died can wait forever for a close-ok.
-      await bounded(confirm.close(), 2_000, 'publish channels', logger);
-      await bounded(conn.close(), 2_000, 'RabbitMQ connection', logger);
-      redis.disconnect();
+      await closeConnections();
     }
   }
 

@@ -90,7 +90,10 @@ it('provisions through the CLI and explains mistakes', async () => {
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/added 1 \(BC:6A:29:D0:F5:C8\)/);
   expect(await runIngest(['sync-cache', '--once'], vars)).toMatch(/no changes/);
   await expect(runIngest(['serve-frontend', '--body-limit', '200mb'], vars)).rejects.toThrow(
-    /--body-limit is at most 128mb/,
+    'ingest: --body-limit: must be between 1b and 128mb, got "200mb"',
+  );
+  await expect(runIngest(['serve-frontend', '--body-limit', '0'], vars)).rejects.toThrow(
+    'ingest: --body-limit: must be between 1b and 128mb, got "0"',
   );
 }, 120_000);
 
@@ -101,7 +104,7 @@ it('serve-frontend accepts readings, gateways show reports them, SIGTERM stops i
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/ready`, d, 30_000);
   const res = await post(url, `[${READING(1)}, ${READING(2)}, ${READING(3)}]`);
-  expect(res).toEqual({ status: 200, json: { accepted: 3, queue: env.queueName('D0000591') } });
+  expect(res).toEqual({ status: 200, json: { accepted: 3, queue: 'D0000591' } });
   const show = JSON.parse(await runIngest(['gateways', 'show', KEY, '--json'], vars)) as {
     gateway: { accountId: string; token: string };
     stats: { readings: { hour: { now: number } }; lastMessages: Array<{ readings: number }> };
@@ -110,6 +113,17 @@ it('serve-frontend accepts readings, gateways show reports them, SIGTERM stops i
   expect(show.gateway.token).toBe(`${token.slice(0, 4)}************`);
   expect(show.stats.readings.hour.now).toBe(3);
   expect(show.stats.lastMessages).toMatchObject([{ readings: 3 }]);
+  // Redis away: the gateway (from PostgreSQL) within seconds, the stats marked unavailable.
+  const started = Date.now();
+  const away = JSON.parse(
+    await runIngest(['gateways', 'show', KEY, '--json'], {
+      ...vars,
+      INGEST_REDIS_URL: 'redis://127.0.0.1:9/0',
+    }),
+  ) as { gateway: { accountId: string }; stats: null; statsError: string };
+  expect(away).toMatchObject({ gateway: { accountId: 'D0000591' }, stats: null });
+  expect(away.statsError).toMatch(/Redis not ready within 3000 ms/);
+  expect(Date.now() - started).toBeLessThan(10_000);
   await d.stop();
   expect(d.child.exitCode).toBe(0);
   expect(d.output()).not.toContain(token);

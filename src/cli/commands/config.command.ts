@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SETTINGS, describeConfig, type SettingKey } from '../../core/config.js';
+import { SETTINGS, describeConfig, settingRange, type SettingKey } from '../../core/config.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { printJson, printTable } from '../output.js';
 
@@ -22,8 +22,10 @@ export function registerConfig(program: Command): void {
         const s = SETTINGS[k];
         const def =
           s.default === undefined ? '(unset)' : s.default === '' ? '(empty)' : `\`${s.default}\``;
+        const range = settingRange(k);
+        const meaning = `${s.description}${range ? ` (${range})` : ''}`;
         lines.push(
-          `| \`${s.env}\` | \`--${s.flag}\` | ${def} | ${s.description.replace(/\|/g, '\\|')} |`,
+          `| \`${s.env}\` | \`--${s.flag}\` | ${def} | ${meaning.replace(/\|/g, '\\|')} |`,
         );
       }
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -86,8 +86,6 @@ replay a no-op).`,
       hint: 'between 1s and 24h',
     });
     const { config, lifecycle } = ctx;
-    if (config.consumerConcurrency < 1 || config.consumerBatch < 1)
-      throw new IngestError('VALIDATION', '--concurrency and --batch must be >= 1');
     const { runConsumer } = await import('../../consumer/run.js');
     lifecycle.handleSignals();
     try {

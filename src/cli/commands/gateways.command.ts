@@ -144,7 +144,8 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
     async (key: string, opts: { json?: boolean }) => {
       const { config, logger } = await contextFrom(show);
       const gw = await withProvisioning(config, (p) => p.getGateway(key));
-      const { createRedis } = await import('../../adapters/redis/client.js');
+      const { createRedis, disconnectRedis, redisReady } =
+        await import('../../adapters/redis/client.js');
       const { createGatewayStats, PERIODS } = await import('../../adapters/redis/gateway-stats.js');
       const redis = createRedis(config.redisUrl, {
         logger: logger.child({}, { level: 'error' }),
@@ -153,11 +154,13 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
       let stats: GatewayStats | undefined;
       let statsError: string | undefined;
       try {
+        // Redis away: say so within seconds (the gateway itself is in PostgreSQL).
+        await redisReady(redis, 3_000);
         stats = await createGatewayStats(redis, config.redisPrefix).read(key);
       } catch (err) {
         statsError = errorMessage(err);
       } finally {
-        redis.disconnect();
+        await disconnectRedis(redis);
       }
       if (opts.json)
         return printJson({

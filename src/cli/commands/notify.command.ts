@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { wholeNumber } from '../flags.js';
 
@@ -38,7 +37,6 @@ attempt is recorded: ingest alerts deliveries [--failed].`,
   ]).action(async (flags: { concurrency: string }) => {
     const ctx = await contextFrom(cmd, 'ingest notify');
     const concurrency = wholeNumber('concurrency', flags.concurrency);
-    if (ctx.config.notifyRetries < 1) throw new IngestError('VALIDATION', '--retries must be >= 1');
     const { runNotifier } = await import('../../notifier/run.js');
     ctx.lifecycle.handleSignals();
     try {

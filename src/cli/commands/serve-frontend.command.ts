@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { IngestError, errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 
 export function registerServeFrontend(program: Command): void {
@@ -40,13 +40,6 @@ requests finish and get their confirms, then the process exits.`,
     'adminToken',
   ]).action(async () => {
     const { config, logger, lifecycle } = await contextFrom(cmd, 'ingest serve-frontend');
-    if (config.workers < 1) throw new IngestError('VALIDATION', '--workers must be >= 1');
-    const { MAX_BODY_BYTES } = await import('../../core/readings-body.js');
-    if (config.bodyLimit > MAX_BODY_BYTES)
-      throw new IngestError(
-        'VALIDATION',
-        `--body-limit is at most 128mb, got ${config.bodyLimit} bytes`,
-      );
     const { clusterWorkerMetrics, isClusterWorker, runFrontendPrimary } =
       await import('../../frontend/cluster.js');
     const { startFrontendServer } = await import('../../frontend/server.js');

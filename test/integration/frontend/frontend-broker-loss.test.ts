@@ -99,7 +99,7 @@ it('503 fast while the broker is away, 200 again once it is back', async () => {
     expect(back.status).toBe(503);
     await new Promise((r) => setTimeout(r, 200));
   }
-  expect(back).toMatchObject({ status: 200, body: { accepted: 10, queue: gw.queue } });
+  expect(back).toMatchObject({ status: 200, body: { accepted: 10, queue: gw.account } });
   expect((await fetch(`${fe.url}/ready`)).status).toBe(200);
   expect(await depth(amqp.ch, gw.queue)).toBe(1);
   await proxy.cut();

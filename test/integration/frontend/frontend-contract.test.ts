@@ -61,7 +61,7 @@ describe('200: all valid, all confirmed', () => {
     const body = JSON.stringify(readings(3));
     const res = await postReadings(fe.url, gw, body);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accepted: 3, queue: gw.queue });
+    expect(res.body).toEqual({ accepted: 3, queue: gw.account });
     const msgs = await drain(ch, gw.queue);
     expect(msgs).toHaveLength(1);
     const m = msgs[0]!;
@@ -82,7 +82,7 @@ describe('200: all valid, all confirmed', () => {
 
   it('takes the token from the header too, and a single reading object', async () => {
     const res = await postReadings(fe.url, gw, readings(1)[0], { tokenIn: 'header' });
-    expect(res).toMatchObject({ status: 200, body: { accepted: 1, queue: gw.queue } });
+    expect(res).toMatchObject({ status: 200, body: { accepted: 1, queue: gw.account } });
     expect(await drain(ch, gw.queue)).toHaveLength(1);
   });
 

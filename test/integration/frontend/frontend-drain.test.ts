@@ -57,7 +57,7 @@ it('finishes in-flight requests (confirmed), refuses new connections, then close
   const res = await answer;
   await closing;
   expect(res.status).toBe(200);
-  expect(JSON.parse(res.text)).toEqual({ accepted: 3000, queue: gw.queue });
+  expect(JSON.parse(res.text)).toEqual({ accepted: 3000, queue: gw.account });
   const msgs = await drain(amqp.ch, gw.queue);
   expect(msgs).toHaveLength(1);
   expect((JSON.parse(msgs[0]!.content.toString()) as unknown[]).length).toBe(3000);

@@ -23,6 +23,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ strategy: 'random' }, {})).toThrow(/--strategy.*fifo/);
   });
 
+  it("refuses numbers outside a setting's range, in its own terms (no busy loop, no server refusing it later)", () => {
+    expect(() => loadConfig({ bodyLimit: '0' }, {})).toThrow(
+      '--body-limit: must be between 1b and 128mb, got "0"',
+    );
+    expect(() => loadConfig({}, { INGEST_BODY_LIMIT: '200mb' })).toThrow(
+      'INGEST_BODY_LIMIT: must be between 1b and 128mb, got "200mb"',
+    );
+    expect(loadConfig({ bodyLimit: '128mb' }, {}).bodyLimit).toBe(2 ** 27);
+    expect(() => loadConfig({ maintainInterval: '0' }, {})).toThrow(
+      '--interval: must be at least 100ms, got "0"',
+    );
+    expect(() => loadConfig({}, { INGEST_CACHE_SYNC_INTERVAL: '10ms' })).toThrow(/at least 100ms/);
+    expect(() => loadConfig({ workers: '0' }, {})).toThrow('--workers: must be between 1 and 64');
+    expect(() => loadConfig({ consumerBatch: '0' }, {})).toThrow('--batch: must be at least 1');
+    expect(() => loadConfig({ notifyRetryDelay: '10m' }, {})).toThrow(/between 1ms and 5m/);
+    // Zero still means "off" where the setting says so.
+    expect(
+      loadConfig({ deleteGrace: '0ms', rateLimit: '0', ledgerRetention: '0' }, {}),
+    ).toMatchObject({ deleteGrace: 0, rateLimit: 0, ledgerRetention: 0 });
+  });
+
   it('checks URLs and ports when they are read, naming the flag, never echoing a secret URL', () => {
     expect(() => loadConfig({ dispatcherUrl: 'notaurl' }, {})).toThrow(
       '--dispatcher: not a URL "notaurl" (it must start with http://)',
