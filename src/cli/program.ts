@@ -26,10 +26,11 @@ export function createProgram(): Command {
         'pretty',
       ]),
     )
-    .showHelpAfterError('(add --help for usage)')
-    // Usage errors read like every other failure: "ingest: ..." (commander says "error: ...").
+    // Usage errors read like every other failure, on one line: "ingest: ... (add --help for
+    // usage)" (commander says "error: ...").
     .configureOutput({
-      outputError: (text, write) => write(text.replace(/^error: /, 'ingest: ')),
+      outputError: (text, write) =>
+        write(text.replace(/^error: /, 'ingest: ').replace(/\n?$/, ' (add --help for usage)\n')),
     })
     .configureHelp({
       sortSubcommands: false,

@@ -60,6 +60,8 @@ export interface ConsumerRunOptions {
 export interface ConsumerTotals {
   /** Messages stored (not counting ledger duplicates). */
   messages: number;
+  /** Messages the ledger already had (resends, replays): acked, nothing written. */
+  alreadyStored: number;
   /** Rows inserted. */
   values: number;
   /** Values offered that were already stored (replays, overlapping resends). */
@@ -139,11 +141,18 @@ export async function runConsumer(
     ...(opts.sliceMs ? { sliceMs: opts.sliceMs } : {}),
     ...(opts.groupValues ? { groupValues: opts.groupValues } : {}),
   };
-  const totals: ConsumerTotals = { messages: 0, values: 0, duplicateValues: 0, deadLettered: 0 };
+  const totals: ConsumerTotals = {
+    messages: 0,
+    alreadyStored: 0,
+    values: 0,
+    duplicateValues: 0,
+    deadLettered: 0,
+  };
   const onStored = (e: StoredEvent): void => {
     const stored = e.messages - e.skippedMessages;
     const duplicates = e.values - e.inserted;
     totals.messages += stored;
+    totals.alreadyStored += e.skippedMessages;
     totals.values += e.inserted;
     totals.duplicateValues += duplicates;
     metrics.messages.inc({ outcome: 'stored' }, stored);

@@ -103,8 +103,9 @@ replay a no-op).`,
       if (flags.once) {
         const t = handle.totals();
         // The batch job's result: on stdout, whatever the log level or format.
+        const taken = t.messages + t.alreadyStored;
         info(
-          `drained: ${t.messages} messages, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
+          `drained: ${count(taken, 'message')}${t.alreadyStored ? ` (${t.alreadyStored} already stored)` : ''}, ${t.values} values stored, ${t.duplicateValues} duplicate values skipped, ${t.deadLettered} dead-lettered`,
         );
         const failure = onceFailure(handle.loop.problems(), config.dispatcherUrl, giveUpAfterMs);
         if (failure) throw failure;
@@ -145,4 +146,8 @@ function onceFailure(
     'INTERNAL',
     `${p.failedQueues.length} queue(s) could not be drained, their messages stay queued for the next run: ${list}`,
   );
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

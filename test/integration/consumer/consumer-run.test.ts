@@ -85,6 +85,7 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
       // What the --once summary line prints.
       expect(h.totals()).toEqual({
         messages: 48,
+        alreadyStored: 0,
         values: expected,
         duplicateValues: 0,
         deadLettered: 0,
@@ -112,6 +113,14 @@ describe('ingest consume (in-process) with a real dispatcher', () => {
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(
       `drained: 2 messages, ${values} values stored, 0 duplicate values skipped, 0 dead-lettered`,
+    );
+    // The same messages again (a gateway resending): taken and acked, nothing written.
+    publishMany('C3', 2, 10, 'cli');
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await consumeCli(['--once', '--log-level', 'warn']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(
+      `drained: 2 messages (2 already stored), 0 values stored, ${values} duplicate values skipped, 0 dead-lettered`,
     );
   }, 30_000);
 
