@@ -135,7 +135,9 @@ export function buildRows(
         acked: m.acked,
       });
     }
-    const ready = m ? m.ready : q.readyCount;
+    // "empty" from the registry: a consumer found the queue empty after the maintainer's last
+    // count (a publish since would have made it idle), so that count is stale.
+    const ready = m ? m.ready : q.state === 'empty' ? 0 : q.readyCount;
     const unacked = m ? m.unacked : q.unackedCount;
     return {
       id: q.id,

@@ -56,6 +56,18 @@ function mq(name: string, published: number, delivered: number, acked: number): 
 }
 
 describe('queue rows', () => {
+  it("a queue a consumer found empty after the maintainer's count shows 0 ready, not the stale count", () => {
+    const st = status([
+      entry('E', { state: 'empty', hasMessages: false, readyCount: 3, messageCount: 3 }),
+      entry('I', { readyCount: 3, messageCount: 3 }),
+    ]);
+    const { rows } = buildRows(st, undefined, new Map(), (id) => id, 0);
+    expect(rows.map((r) => [r.id, r.state, r.ready, r.total])).toEqual([
+      ['E', 'empty', 0, 0],
+      ['I', 'idle', 3, 3],
+    ]);
+  });
+
   it('first sample: the broker rates; then rates from successive counters', () => {
     const st = status([entry('A', { consumer: 'w', leasedAt: new Date(1_000).toISOString() })]);
     const first = buildRows(
