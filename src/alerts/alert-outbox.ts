@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import type { Config } from '../core/config.js';
+import { inTransaction } from '../adapters/postgres/pool.js';
 import type { ConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import { ALERT_HEADERS, alertsQueueName } from './alert-topology.js';
 import type { AlertNotification } from './rule-evaluator.js';
@@ -83,9 +84,7 @@ export function createAlertOutbox(deps: {
       );
     },
     async sweep(olderThanMs, limit = 500) {
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
+      return inTransaction(deps.pool, async (client) => {
         const res = await client.query<{ payload: AlertNotification }>(
           `SELECT payload FROM alert_notifications
             WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
@@ -98,14 +97,8 @@ export function createAlertOutbox(deps: {
           client,
           list.map((n) => n.idempotencyKey),
         );
-        await client.query('COMMIT');
         return list.length;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }

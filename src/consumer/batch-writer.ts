@@ -7,6 +7,7 @@
  * isolate a bad message) while the others are unaffected.
  */
 import type pg from 'pg';
+import { inTransaction } from '../adapters/postgres/pool.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AlertOutbox } from '../alerts/alert-outbox.js';
@@ -65,12 +66,9 @@ export function createBatchWriter(
     );
     const anyRules = [...rulesByAccount.values()].some((r) => r.length > 0);
     const t0 = Date.now();
-    const client = await deps.pool.connect();
-    let fresh: AlertNotification[] = [];
-    let stored;
-    try {
-      await client.query('BEGIN');
-      stored = await deps.store.store(client, messages, { wantNewRows: anyRules });
+    const { stored, fresh } = await inTransaction(deps.pool, async (client) => {
+      const stored = await deps.store.store(client, messages, { wantNewRows: anyRules });
+      let fresh: AlertNotification[] = [];
       if (deps.alerts && anyRules && stored.newRows && stored.newRows.length > 0) {
         const byAccount = new Map<string, NewRow[]>();
         for (const r of stored.newRows) {
@@ -83,13 +81,8 @@ export function createBatchWriter(
           crossings.push(...evaluateRules(rulesByAccount.get(account) ?? [], rows));
         fresh = await deps.alerts.outbox.record(client, crossings);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { stored, fresh };
+    });
     const committedAt = Date.now();
     deps.onStored?.({
       messages: messages.length,

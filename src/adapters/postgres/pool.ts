@@ -21,6 +21,9 @@ export function createPgPool(
   });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => undefined);
+  // Nor one that is checked out: its query in flight fails with the error (and the caller
+  // releases it as broken); without a listener the 'error' event would throw.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -89,15 +92,18 @@ export async function inTransaction<T>(
   fn: (c: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  let failed = false;
   try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
+    failed = true;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A failed transaction may have lost its connection: the pool must not hand it out again.
+    client.release(failed);
   }
 }

@@ -4,56 +4,18 @@
  * and once the broker is back the frontend reconnects, re-declares the account
  * queue and accepts again.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFrontendServer, type FrontendServer } from '../../../src/frontend/server.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
 import { depth, postReadings, provisionGateway, readings, type Gw } from './helpers.js';
+import { tcpProxy, viaPort } from '../../helpers/tcp-proxy.js';
 
 let env: TestEnv;
 let amqp: TestChannel;
 let gw: Gw;
 let fe: FrontendServer | undefined;
-
-/** A cuttable TCP proxy to the broker. */
-function brokerProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  function listen(): Promise<number> {
-    server = net.createServer((client) => {
-      const up = net.connect(Number(target.port || 5672), target.hostname);
-      for (const s of [client, up]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          up.destroy();
-        });
-      }
-      client.pipe(up);
-      up.pipe(client);
-    });
-    return new Promise((resolve) =>
-      server!.listen(port, '127.0.0.1', () => {
-        const a = server!.address();
-        port = typeof a === 'object' && a ? a.port : 0;
-        resolve(port);
-      }),
-    );
-  }
-  return {
-    listen,
-    async cut(): Promise<void> {
-      await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
-  };
-}
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -69,12 +31,14 @@ afterAll(async () => {
 
 it('503 fast while the broker is away, 200 again once it is back', async () => {
   const target = new URL(env.config.amqpUrl);
-  const proxy = brokerProxy(target);
+  const proxy = tcpProxy({ host: target.hostname, port: Number(target.port || 5672) });
   const port = await proxy.listen();
-  const via = new URL(env.config.amqpUrl);
-  via.port = String(port);
   fe = await startFrontendServer({
-    config: env.with({ frontendPort: 0, host: '127.0.0.1', amqpUrl: via.toString() }),
+    config: env.with({
+      frontendPort: 0,
+      host: '127.0.0.1',
+      amqpUrl: viaPort(env.config.amqpUrl, port),
+    }),
     logger: silentLogger(),
   });
   expect((await postReadings(fe.url, gw, readings(10))).status).toBe(200);
