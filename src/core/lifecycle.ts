@@ -52,7 +52,7 @@ export function createLifecycle(logger?: Logger): Lifecycle {
     },
     closed,
     handleSignals(opts = {}) {
-      const remove = onSignals(
+      const removeHandlers = onSignals(
         (signal) => {
           logger?.info({ signal }, 'draining (send the signal again to exit at once)');
           opts.onFirstSignal?.(signal);
@@ -62,7 +62,11 @@ export function createLifecycle(logger?: Logger): Lifecycle {
         },
         (signal) => logger?.warn({ signal }, 'second signal: exiting now'),
       );
-      lifecycle.defer('signal handlers', remove);
+      // Removed only once every cleanup has run: a second signal during the drain must still
+      // find them (and exit 130), not the default action.
+      lifecycle.defer('signal handlers', () => {
+        void closing?.finally(removeHandlers);
+      });
     },
   };
   return lifecycle;

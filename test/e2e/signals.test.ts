@@ -1,0 +1,51 @@
+/**
+ * The signal contract of the long-running commands: the first SIGINT/SIGTERM drains (the
+ * process exits 0 once its cleanups ran), a second one during the drain exits at once
+ * with 130. Needs `npm run build` (npm test runs it first).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const LIFECYCLE = fileURLToPath(new URL('../../dist/core/lifecycle.js', import.meta.url));
+
+/** A process whose drain takes `drainMs`, like a consumer finishing a batch. */
+function drainingProcess(drainMs: number) {
+  const script = `
+    const { createLifecycle } = await import(${JSON.stringify(LIFECYCLE)});
+    const lifecycle = createLifecycle();
+    const keepAlive = setInterval(() => undefined, 1000);
+    lifecycle.defer('slow drain', () => new Promise((r) => setTimeout(r, ${drainMs})));
+    lifecycle.defer('timer', () => clearInterval(keepAlive));
+    lifecycle.handleSignals();
+    process.stdout.write('ready\\n');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, ready, exited };
+}
+
+describe('signals', () => {
+  it('one SIGTERM: drains, exit 0', async () => {
+    const p = drainingProcess(300);
+    await p.ready;
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('a second SIGTERM during the drain: exit 130 at once, not killed by the signal', async () => {
+    const p = drainingProcess(10_000);
+    await p.ready;
+    const started = Date.now();
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 130, signal: null });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
