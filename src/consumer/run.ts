@@ -3,6 +3,7 @@
  * dead letters, metrics and the loop, with every cleanup registered on the
  * lifecycle. Used by `ingest consume` and in-process by the pipeline load test.
  */
+import { refuseOutdatedSchema } from '../adapters/postgres/migrate.js';
 import { hostname } from 'node:os';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
@@ -93,6 +94,7 @@ export async function runConsumer(
     application: 'ingest-consume',
   });
   lifecycle.defer('postgres pool', () => pool.end());
+  await refuseOutdatedSchema(pool);
   const conn = createAmqpConnection({
     url: config.amqpUrl,
     logger,

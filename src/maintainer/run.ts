@@ -4,6 +4,7 @@
  * from config; close() closes them all, last created first.
  */
 import type { Registry } from 'prom-client';
+import { refuseOutdatedSchema } from '../adapters/postgres/migrate.js';
 import { createPgPool } from '../adapters/postgres/pool.js';
 import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { createRedis } from '../adapters/redis/client.js';
@@ -34,6 +35,7 @@ export async function createMaintainerFromConfig(deps: {
   try {
     const pool = createPgPool(config.pgUrl, { max: 2, application: 'ingest-maintain' });
     lifecycle.defer('pg', () => pool.end());
+    await refuseOutdatedSchema(pool);
     const registry = deps.registry ?? (await createRegistry({ config, logger, poolSize: 4 }));
     if (!deps.registry) lifecycle.defer('registry', () => registry.close());
     const conn = createAmqpConnection({ url: config.amqpUrl, logger, name: 'ingest-maintain' });

@@ -1,4 +1,5 @@
 /** The notifier's composition root, used by `ingest notify` (and `ingest up`). */
+import { refuseOutdatedSchema } from '../adapters/postgres/migrate.js';
 import { Counter } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Lifecycle } from '../core/lifecycle.js';
@@ -27,6 +28,7 @@ export async function runNotifier(
     application: 'ingest-notify',
   });
   lifecycle.defer('postgres pool', () => pool.end());
+  await refuseOutdatedSchema(pool);
   const conn = createAmqpConnection({ url: config.amqpUrl, logger, name: 'ingest-notify' });
   lifecycle.defer('rabbitmq connection', () => conn.close());
   await conn.ready();

@@ -2,6 +2,8 @@
 import type pg from 'pg';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { createPgPool, ensureDatabase } from './pool.js';
+import { missingSetupError, pgCode } from './pg-errors.js';
+import { IngestError } from '../../core/errors.js';
 
 // Two processes migrating at once (npm start beside a test run) wait on this.
 const LOCK_KEY = 7_243_001;
@@ -66,4 +68,41 @@ export async function migrate(url: string): Promise<MigrateResult> {
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * Migrations of this version the database has not applied (all of them when it was never
+ * migrated), or undefined when it cannot tell (PostgreSQL unreachable: the components
+ * start anyway and wait for it).
+ */
+export async function pendingMigrations(
+  pool: pg.Pool,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<string[] | undefined> {
+  let done: Set<string>;
+  try {
+    const r = await pool.query<{ name: string }>('SELECT name FROM schema_migrations');
+    done = new Set(r.rows.map((x) => x.name));
+  } catch (err) {
+    if (pgCode(err) === '42P01') done = new Set();
+    else {
+      const setup = missingSetupError(err);
+      if (setup) throw setup;
+      return undefined;
+    }
+  }
+  return migrations.map((m) => m.name).filter((n) => !done.has(n));
+}
+
+/**
+ * A long-running component refuses to start on a database behind its version (an upgrade
+ * whose `ingest db migrate` was not run): it would otherwise fail a step on every pass.
+ */
+export async function refuseOutdatedSchema(pool: pg.Pool): Promise<void> {
+  const pending = await pendingMigrations(pool);
+  if (!pending?.length) return;
+  throw new IngestError(
+    'CONFIG_INVALID',
+    `the database lacks ${pending.length} migration(s) of this version of ingest (${pending.join(', ')}): run \`ingest db migrate\` (with the same settings)`,
+  );
 }
