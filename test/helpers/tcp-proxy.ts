@@ -9,6 +9,8 @@ export interface TcpProxy {
   /** Starts (or restarts) listening; resolves with the port (the same one every time). */
   listen(): Promise<number>;
   cut(): Promise<void>;
+  /** Stops forwarding on the open connections (a stalled network): nothing passes until cut. */
+  hold(): void;
   /** Connections currently open through the proxy. */
   connections(): number;
 }
@@ -46,6 +48,9 @@ export function tcpProxy(target: { host: string; port: number }): TcpProxy {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+    },
+    hold() {
+      for (const s of sockets) s.pause();
     },
     connections: () => sockets.size / 2,
   };

@@ -104,11 +104,20 @@ export function createConfirmPublisher(
           slot.ch.publish(req.exchange ?? '', req.routingKey, req.body, options, (err: unknown) => {
             clearTimeout(timer);
             if (err) {
+              // amqplib answers a nack with "message nacked", and every confirm still pending
+              // when the channel or its connection goes with "channel closed".
+              const nacked = errorMessage(err) === 'message nacked';
               reject(
-                new IngestError('PUBLISH_FAILED', 'broker refused the message (nack)', {
-                  retryAfter: 1,
-                  cause: err,
-                }),
+                nacked
+                  ? new IngestError('PUBLISH_FAILED', 'broker refused the message (nack)', {
+                      retryAfter: 1,
+                      cause: err,
+                    })
+                  : new IngestError(
+                      'BROKER_UNAVAILABLE',
+                      `the connection to RabbitMQ went before the broker confirmed (${errorMessage(err)})`,
+                      { retryAfter: 2, cause: err },
+                    ),
               );
             } else if (slot.returned.delete(seq)) {
               reject(

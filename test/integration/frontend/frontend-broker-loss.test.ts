@@ -43,7 +43,21 @@ it('503 fast while the broker is away, 200 again once it is back', async () => {
   });
   expect((await postReadings(fe.url, gw, readings(10))).status).toBe(200);
 
+  // A request whose publish is in flight when the connection goes: 503, and the answer
+  // says the connection went (the broker did not refuse anything).
+  // (Every publish channel opened first: the frontend has 4, used in turn.)
+  for (let i = 0; i < 4; i++)
+    expect((await postReadings(fe.url, gw, readings(1))).status).toBe(200);
+  proxy.hold();
+  const inFlight = postReadings(fe.url, gw, readings(10));
+  await new Promise((r) => setTimeout(r, 300));
   await proxy.cut();
+  const cutShort = await inFlight;
+  expect(cutShort.status).toBe(503);
+  expect(cutShort.body).toMatchObject({
+    error: 'BROKER_UNAVAILABLE',
+    message: expect.stringMatching(/connection to RabbitMQ went before the broker confirmed/),
+  });
   // The connection loss is noticed at once (socket closed), not after a heartbeat.
   await new Promise((r) => setTimeout(r, 200));
   const away = await postReadings(fe.url, gw, readings(10));
