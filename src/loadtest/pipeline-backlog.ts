@@ -3,7 +3,9 @@
  * (confirmed, the frontend's message contract, x-received-at = publish time),
  * many times faster than HTTP can deliver them, so the queue really piles up
  * and the other accounts' lag shows whether the per-account queues isolate them.
+ * And a watch on that queue's depth, to tell whether a flood piled up at all.
  */
+import type { Channel } from 'amqplib';
 import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import { readingsMessageOptions } from '../core/message.js';
@@ -75,4 +77,112 @@ export async function publishBacklog(opts: {
     await conn.close();
   }
   return result;
+}
+
+/** What a backlog watch saw: the most ready messages the queue held at a sample. */
+export interface BacklogPeak {
+  /** Most ready messages at one sample (undefined: no sample succeeded). */
+  peak: number | undefined;
+  /** Samples taken, and those that failed (queue not there yet, broker slow). */
+  samples: number;
+  failed: number;
+  intervalMs: number;
+}
+
+export interface BacklogWatch {
+  /** Stop sampling (idempotent) and say what was seen. */
+  stop(): Promise<BacklogPeak>;
+}
+
+/** The first of `p` and a timer; the loser's rejection is swallowed. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Samples one queue's depth with a passive checkQueue (ready messages) on its own
+ * AMQP connection, one check at a time, every `intervalMs`, at most `maxSamples`
+ * times, until stopped or `signal` aborts: how far the flood really piled up.
+ */
+export function watchBacklog(opts: {
+  amqpUrl: string;
+  queue: string;
+  logger: Logger;
+  signal: AbortSignal;
+  intervalMs?: number;
+  maxSamples?: number;
+}): BacklogWatch {
+  const intervalMs = opts.intervalMs ?? 250;
+  const maxSamples = opts.maxSamples ?? 10_000;
+  const conn = createAmqpConnection({
+    url: opts.amqpUrl,
+    logger: opts.logger,
+    name: 'loadtest-backlog',
+  });
+  const seen: BacklogPeak = { peak: undefined, samples: 0, failed: 0, intervalMs };
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const halt = (): void => {
+    stopped = true;
+    wake?.();
+  };
+  opts.signal.addEventListener('abort', halt, { once: true });
+  let channel: Channel | undefined;
+
+  const sampleOnce = async (): Promise<void> => {
+    try {
+      channel ??= await within(conn.createChannel(), 2_000);
+      const q = await within(channel.checkQueue(opts.queue), 2_000);
+      seen.samples += 1;
+      seen.peak = Math.max(seen.peak ?? 0, q.messageCount);
+    } catch {
+      // A missing queue closes the channel (404); a slow one is given up: a new one next time.
+      seen.failed += 1;
+      const ch = channel;
+      channel = undefined;
+      void ch?.close().catch(() => undefined);
+    }
+  };
+
+  const loop = (async (): Promise<void> => {
+    try {
+      await conn.ready(5_000);
+    } catch {
+      seen.failed += 1;
+      return;
+    }
+    while (!stopped && seen.samples + seen.failed < maxSamples) {
+      await sampleOnce();
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  })();
+
+  let result: Promise<BacklogPeak> | undefined;
+  return {
+    stop(): Promise<BacklogPeak> {
+      result ??= (async () => {
+        halt();
+        opts.signal.removeEventListener('abort', halt);
+        // A check in flight gives up within 2 s; never wait on a broker for longer than that.
+        await within(loop, 3_000).catch(() => undefined);
+        await channel?.close().catch(() => undefined);
+        await conn.close();
+        return { ...seen };
+      })();
+      return result;
+    },
+  };
 }

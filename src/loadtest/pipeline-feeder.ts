@@ -6,6 +6,7 @@
  */
 import { Pool } from 'undici';
 import { makeBodyTemplate } from './readings-generator.js';
+import { round } from './stats.js';
 
 export interface FeedGateway {
   account: string;
@@ -100,4 +101,37 @@ export async function feed(
     await pool.close();
   }
   return result;
+}
+
+/** What the frontend accepted during a run, and over how long. */
+export interface FrontendFigures {
+  requests: number;
+  values: number;
+  /** From the clock's start to the last answer of any stream that went through HTTP. */
+  seconds: number;
+  valuesPerSec: number;
+  /** Which streams went through the frontend (a queue flood bypasses it). */
+  streams: 'trickle' | 'trickle+flood';
+}
+
+/**
+ * Everything the frontend accepted: the trickle, plus the flood when it went through
+ * HTTP (a flood published straight to its queue never saw the frontend), over the
+ * whole feeding time (first request to the last answer of either stream).
+ */
+export function frontendFigures(
+  t0: number,
+  trickle: FeedResult,
+  flood: { result: FeedResult; viaHttp: boolean } | undefined,
+): FrontendFigures {
+  const http = flood?.viaHttp ? [trickle, flood.result] : [trickle];
+  const values = http.reduce((n, f) => n + f.acceptedValues, 0);
+  const ms = Math.max(...http.map((f) => f.lastAt)) - t0;
+  return {
+    requests: http.reduce((n, f) => n + f.accepted, 0),
+    values,
+    seconds: round(ms / 1000, 2),
+    valuesPerSec: ms > 0 ? Math.round((values * 1000) / ms) : 0,
+    streams: http.length > 1 ? 'trickle+flood' : 'trickle',
+  };
 }

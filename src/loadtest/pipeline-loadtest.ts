@@ -29,8 +29,19 @@ import type { DrainResult } from '../consumer/queue-drainer.js';
 import { deadQueueName } from '../deadletters/dead-letter-queues.js';
 import { alertsQueueName } from '../alerts/alert-topology.js';
 import { createSandbox } from './sandbox.js';
-import { feed, type FeedGateway, type FeedResult } from './pipeline-feeder.js';
-import { publishBacklog } from './pipeline-backlog.js';
+import {
+  feed,
+  frontendFigures,
+  type FeedGateway,
+  type FeedResult,
+  type FrontendFigures,
+} from './pipeline-feeder.js';
+import {
+  publishBacklog,
+  watchBacklog,
+  type BacklogPeak,
+  type BacklogWatch,
+} from './pipeline-backlog.js';
 import { measureWriteCeiling, type CeilingResult } from './pipeline-write-ceiling.js';
 import { round, summarize, type LatencySummary } from './stats.js';
 import { throwIfInterrupted } from './interrupt.js';
@@ -85,7 +96,12 @@ export interface PipelineReport {
   redeliveredValues: number;
   seconds: number;
   valuesPerSec: number;
-  /** How fast the frontend accepted (first request to last answer). */
+  /**
+   * What the frontend accepted: the trickle, and the flood when it came through HTTP,
+   * from the first request to the last answer of either stream.
+   */
+  frontend: FrontendFigures;
+  /** The same as frontend.seconds and frontend.valuesPerSec. */
   feedSeconds: number;
   acceptedValuesPerSec: number;
   lagMs: LatencySummary;
@@ -98,6 +114,10 @@ export interface PipelineReport {
     floodLagMs: LatencySummary;
     othersLagMs: LatencySummary;
     floodSeconds: number;
+    /** http: through the frontend; queue: published straight to the account's queue. */
+    via: 'http' | 'queue';
+    /** How far the flood's queue piled up (ready messages, sampled while feeding). */
+    backlog: BacklogPeak;
   };
   /** The write-path ceiling, before and after the run, and their mean. */
   ceiling: { rowsPerSec: number; before: CeilingResult; after: CeilingResult } | undefined;
@@ -174,6 +194,9 @@ class LagCollector {
     return { ...sum, mean: round(sum.mean) };
   }
 }
+
+/** How often the flood's queue depth is sampled while feeding. */
+const BACKLOG_SAMPLE_MS = 250;
 
 function randomKey(): string {
   return `PL:${randomBytes(5).toString('hex').toUpperCase().match(/../g)!.join(':')}`;
@@ -339,6 +362,20 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     );
     // Stopped at the last commit; an interrupted or failed run stops its sampling here.
     lifecycle.defer('cpu budget', () => cpuMeter?.stop().catch(() => undefined));
+    // How far the flood's queue piles up: with an HTTP flood the consumers often keep up,
+    // and then the others' lag says nothing about isolation.
+    const backlogWatch: BacklogWatch | undefined = opts.flood
+      ? watchBacklog({
+          amqpUrl: cfg.amqpUrl,
+          queue: accountQueueName(cfg, opts.flood.account),
+          logger: quiet,
+          signal: stop.signal,
+          intervalMs: BACKLOG_SAMPLE_MS,
+          maxSamples: Math.ceil(opts.timeoutMs / BACKLOG_SAMPLE_MS) + 1,
+        })
+      : undefined;
+    // Stopped once fed; an interrupted or failed run stops it here.
+    lifecycle.defer('backlog watch', () => backlogWatch?.stop());
     const t0 = Date.now();
     const floodConns =
       opts.flood && !opts.flood.direct ? Math.max(1, Math.floor(opts.connections / 2)) : 0;
@@ -385,6 +422,8 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     );
     lifecycle.defer('ticker', () => clearInterval(ticker));
     const [fed, floodFed] = await Promise.all([trickle, flooding]);
+    // Nothing more goes into the flood's queue: its peak is behind us.
+    const backlog = await backlogWatch?.stop();
     const acceptedValues = fed.acceptedValues + (floodFed?.acceptedValues ?? 0);
     progress(`fed: ${acceptedValues} values accepted; waiting for the rows`);
     await untilStored(acceptedValues);
@@ -418,6 +457,11 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
           }
         : undefined;
     const floodAccount = opts.flood?.account;
+    const frontendFed = frontendFigures(
+      t0,
+      fed,
+      floodFed && opts.flood ? { result: floodFed, viaHttp: !opts.flood.direct } : undefined,
+    );
     const report: PipelineReport = {
       machine: {
         cpus: (await import('node:os')).cpus().length,
@@ -451,8 +495,9 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       redeliveredValues: lag.offered - lag.inserted,
       seconds: round(seconds, 2),
       valuesPerSec,
-      feedSeconds: round((fed.lastAt - t0) / 1000, 2),
-      acceptedValuesPerSec: Math.round(fed.acceptedValues / ((fed.lastAt - t0) / 1000)),
+      frontend: frontendFed,
+      feedSeconds: frontendFed.seconds,
+      acceptedValuesPerSec: frontendFed.valuesPerSec,
       lagMs: lag.lag(() => true),
       transactions: {
         count: lag.transactions,
@@ -468,13 +513,15 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       timedOut: stop.signal.aborted,
       cpu,
     };
-    if (opts.flood && floodAccount && floodFed) {
+    if (opts.flood && floodAccount && floodFed && backlog) {
       report.flood = {
         account: floodAccount,
         messagesAccepted: floodFed.accepted,
         floodLagMs: lag.lag((a) => a === floodAccount),
         othersLagMs: lag.lag((a) => a !== floodAccount),
         floodSeconds: round((floodFed.lastAt - floodFed.firstAt) / 1000, 2),
+        via: opts.flood.direct ? 'queue' : 'http',
+        backlog,
       };
     }
     return report;

@@ -90,8 +90,10 @@ database, Redis prefix and RabbitMQ queue prefix, created and dropped by the run
 consumers run in this process. A warm-up (--warmup requests, one per account by
 default) goes through the whole pipeline before the clock starts; its rows
 count in the exactly-once check but not in the figures. Lag is receipt at the
-frontend (x-received-at) to the commit of the row. Exits 1 when a value is
-missing or duplicated.`,
+frontend (x-received-at) to the commit of the row. With --flood, the flood's
+queue depth is sampled while feeding: if it never piles up (an HTTP flood often
+does not), flood isolation was not tested and shows SKIP; --flood-via queue
+builds a real backlog. Exits 1 when a value is missing or duplicated.`,
     );
   addReportFlags(cmd);
   addSettings(cmd, ['pgUrl', 'redisUrl', 'amqpUrl', 'queueType']).action(async (f: Flags) => {

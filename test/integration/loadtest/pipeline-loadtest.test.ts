@@ -61,6 +61,9 @@ describe('ingest loadtest pipeline (real servers)', () => {
       Math.round((report.ceiling!.before.rowsPerSec + report.ceiling!.after.rowsPerSec) / 2),
     );
     expect(report.lagMs.count).toBe(30);
+    // Without a flood the frontend saw the trickle only, and no backlog was watched.
+    expect(report.frontend).toMatchObject({ requests: 30, values: 6_000, streams: 'trickle' });
+    expect(report.flood).toBeUndefined();
     expect(report.transactions.count).toBeGreaterThan(0);
     // Every message after the warm-up came out of some lease (a lease that ended just after
     // the warm-up's last commit may bring a warm-up message along).
@@ -91,5 +94,43 @@ describe('ingest loadtest pipeline (real servers)', () => {
       "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ingest_pipeline_%'",
     );
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+  }, 120_000);
+
+  it('with an HTTP flood: the frontend line counts both streams, and the flood queue is watched', async () => {
+    const report = await runPipelineLoadtest({
+      config: env.config,
+      logger: silentLogger(),
+      readings: 1_000,
+      accounts: 3,
+      readingsPerRequest: 100,
+      connections: 4,
+      consumers: 3,
+      batch: 500,
+      prefetch: 200,
+      writers: 2,
+      flood: { account: 'F0000001', messages: 400, readingsPerMessage: 1, direct: false },
+      tricklePauseMs: 50,
+      timeoutMs: 60_000,
+      ceilingRows: 0,
+      warmupRequests: 0,
+    });
+    // 10 trickle requests of 200 values, 400 flood requests of 2 values.
+    expect(report.accepted).toMatchObject({ requests: 410, values: 2_800 });
+    expect(report).toMatchObject({ stored: 2_800, duplicates: 0, missing: 0, timedOut: false });
+    expect(report.frontend).toMatchObject({
+      requests: 410,
+      values: 2_800,
+      streams: 'trickle+flood',
+    });
+    expect(report.feedSeconds).toBe(report.frontend.seconds);
+    expect(report.frontend.seconds).toBeGreaterThanOrEqual(report.flood!.floodSeconds - 0.02);
+    expect(report.flood).toMatchObject({ account: 'F0000001', messagesAccepted: 400, via: 'http' });
+    // The flood's queue depth was read while feeding (what it held depends on the machine).
+    expect(report.flood!.backlog.samples).toBeGreaterThan(0);
+    expect(report.flood!.backlog.peak).toBeGreaterThanOrEqual(0);
+    const isolation = pipelineVerdicts(report)[1]!;
+    expect(isolation.name).toBe('flood isolation');
+    // Either way the report says whether the flood piled up.
+    expect(isolation.detail).toMatch(/not exercised|held up to \d+ messages/);
   }, 120_000);
 });
