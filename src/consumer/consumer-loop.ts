@@ -11,7 +11,8 @@ import { backoffDelay, sleep } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { DrainJob, DrainResult } from './queue-drainer.js';
 
-export type DispatcherState = 'unknown' | 'ok' | 'stopped' | 'unreachable';
+/** failing: reachable, but answering errors of its own (its registry database away, say). */
+export type DispatcherState = 'unknown' | 'ok' | 'stopped' | 'unreachable' | 'failing';
 
 export interface ConsumerLoopDeps {
   dispatcher: Pick<DispatcherClient, 'next' | 'release' | 'renew'>;
@@ -56,7 +57,7 @@ export interface LoopProblems {
    * Nothing worked for longer than giveUpAfterMs: the dispatcher was stopped or unreachable,
    * or every drain failed (the database or the broker away), with the last error.
    */
-  gaveUp?: { reason: 'stopped' | 'unreachable' | 'drains'; error: string };
+  gaveUp?: { reason: 'stopped' | 'unreachable' | 'failing' | 'drains'; error: string };
   /** Queues whose last drain failed (their messages stay queued). */
   failedQueues: Array<{ queue: string; error: string }>;
 }
@@ -116,9 +117,13 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
     const prev = state;
     state = next;
     deps.onDispatcherState?.(next);
-    if (next === 'ok' && prev !== 'unknown') log.info('dispatcher reachable again');
+    // One line per change of state, not per failed ask.
+    if (next === 'ok' && prev === 'stopped') log.info('dispatcher handing out queues again');
+    else if (next === 'ok' && prev !== 'unknown') log.info('dispatcher reachable again');
     else if (next === 'unreachable')
       log.warn({ err: errorMessage(err) }, 'dispatcher unreachable; backing off');
+    else if (next === 'failing')
+      log.warn({ err: errorMessage(err) }, 'dispatcher failing; backing off');
     else if (next === 'stopped') log.warn('dispatcher stopped handing out queues; waiting');
   }
 
@@ -161,6 +166,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         if (stopping.signal.aborted) break;
         if (isIngestError(err, 'DISPATCHER_STOPPED')) setState('stopped');
         else if (isIngestError(err, 'DISPATCHER_UNREACHABLE')) setState('unreachable', err);
+        else if (isIngestError(err) && err.status >= 500) setState('failing', err);
         else {
           // A release the dispatcher refuses (lease expired meanwhile) must not wedge the loop.
           log.warn({ err: errorMessage(err) }, 'queue/next failed');
@@ -168,7 +174,8 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         }
         if (asks.fail(askedAt)) {
           gaveUp ??= {
-            reason: state === 'stopped' ? 'stopped' : 'unreachable',
+            reason:
+              state === 'stopped' ? 'stopped' : state === 'failing' ? 'failing' : 'unreachable',
             error: errorMessage(err),
           };
           // The others would only fail the same way.

@@ -61,7 +61,7 @@ export function createConsumerMetrics(): ConsumerMetrics {
     dispatcher,
     notifications,
     setDispatcherState(s) {
-      for (const k of ['unknown', 'ok', 'stopped', 'unreachable'] as const)
+      for (const k of ['unknown', 'ok', 'stopped', 'unreachable', 'failing'] as const)
         dispatcher.set({ state: k }, k === s ? 1 : 0);
     },
   };

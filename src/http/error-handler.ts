@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { IngestError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { createLogThrottle } from '../core/log-throttle.js';
 
 export function installErrorHandler(
   app: FastifyInstance,
@@ -9,11 +10,22 @@ export function installErrorHandler(
   /** The body limit the server was given, named in its 413 answers. */
   opts: { bodyLimit?: number } = {},
 ): void {
+  // A server away fails every request: one line per failure code per 10 s, not per request.
+  const throttle = createLogThrottle();
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof IngestError) {
       if (err.retryAfter !== undefined) void reply.header('retry-after', String(err.retryAfter));
-      if (err.status >= 500)
-        logger.warn({ code: err.code, route: routeOf(req), err: err.message }, 'request failed');
+      const pass = err.status >= 500 ? throttle(err.code) : undefined;
+      if (pass)
+        logger.warn(
+          {
+            code: err.code,
+            route: routeOf(req),
+            err: err.message,
+            ...(pass.skipped ? { sameSinceLastLine: pass.skipped } : {}),
+          },
+          'request failed',
+        );
       return reply.status(err.status).send(err.toJSON());
     }
     const fe = err as Partial<FastifyError>;

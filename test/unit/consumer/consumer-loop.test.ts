@@ -3,6 +3,8 @@
  * a worker that keeps finding empty queues gives its queue back and pauses,
  * instead of cycling through known-empty queues as fast as the broker answers.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startConsumerLoop, type ConsumerLoop } from '../../../src/consumer/consumer-loop.js';
 import type { DrainResult } from '../../../src/consumer/queue-drainer.js';
@@ -338,4 +340,64 @@ describe('consumer loop --once: what keeps it from finishing is reported, not sw
       failedQueues: [{ queue: 'B', error: 'database "nodb" does not exist (2)' }],
     });
   });
+});
+
+describe('consumer loop logging: one line per change of the dispatcher state', () => {
+  it('a failing dispatcher (its own 5xx) is logged once, then "reachable again"; a stop then start says "again"', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _e, cb) {
+          for (const l of chunk.toString().split('\n').filter(Boolean))
+            lines.push((JSON.parse(l) as { msg: string }).msg);
+          cb();
+        },
+      }),
+    );
+    // Scripted answers: 3 failures of the dispatcher itself, a grant, a stop, then grants.
+    const script: Array<'fail' | 'stopped' | 'grant'> = [
+      ...Array<'fail'>(3).fill('fail'),
+      'grant',
+      'stopped',
+      'stopped',
+    ];
+    let asks = 0;
+    const dispatcher = {
+      next: () => {
+        const step = script[asks++] ?? 'grant';
+        if (step === 'fail')
+          return Promise.reject(
+            new IngestError('DATABASE_UNAVAILABLE', 'registry database: connection refused'),
+          );
+        if (step === 'stopped')
+          return Promise.reject(new IngestError('DISPATCHER_STOPPED', 'stopped'));
+        return Promise.resolve({ queue: 'A', lease: `L${asks}`, expiresAt: '' });
+      },
+      release: () => Promise.resolve(),
+      renew: () => Promise.resolve({ expiresAt: '' }),
+    };
+    loop = startConsumerLoop(
+      {
+        dispatcher,
+        drain: async () => {
+          await new Promise((r) => setImmediate(r));
+          return { messages: 1, values: 1, empty: false };
+        },
+        logger,
+        name: 'c',
+      },
+      { ...opts, emptyPauseMs: 0 },
+    );
+    const until = Date.now() + 20_000;
+    while (asks < script.length + 2 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    await loop.stop();
+    loop = undefined;
+    expect(lines.filter((l) => l.startsWith('dispatcher failing'))).toHaveLength(1);
+    expect(lines).not.toContain('queue/next failed');
+    expect(lines.filter((l) => l === 'dispatcher reachable again')).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('dispatcher stopped'))).toHaveLength(1);
+    expect(lines.filter((l) => l === 'dispatcher handing out queues again')).toHaveLength(1);
+  }, 30_000);
 });
