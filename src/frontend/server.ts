@@ -4,6 +4,8 @@
  * drains: /ready turns 503, no new connections, in-flight requests finish and
  * get their confirms, then channels and connections close.
  */
+import type { Server } from 'node:http';
+import net from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -37,6 +39,20 @@ export interface StartFrontendOptions {
   startupWaitMs?: number;
   /** Called with the registry before listening (cluster workers register it for aggregation). */
   onRegistry?: (registry: Registry) => void;
+  /** On close: how long open connections get to close after their next answer (default 1 s). */
+  drainGraceMs?: number;
+}
+
+/** Resolves once the server has no open connection, or after `ms`. */
+async function connectionsClosed(server: Server, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const open = await new Promise<number>((resolve) =>
+      server.getConnections((err, n) => resolve(err ? 0 : n)),
+    );
+    if (open === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function bounded(p: Promise<void>, ms: number, what: string, logger: Logger): Promise<void> {
@@ -114,6 +130,12 @@ export async function startFrontendServer(opts: StartFrontendOptions): Promise<F
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     draining = true;
+    // No new connections; those open are served for a moment more, every answer with
+    // Connection: close, so that gateways on keep-alive connections get an answer and a clean
+    // close instead of a socket cut under a request they are sending (http.Server#close would
+    // cut the idle ones at once). Over as soon as none is left.
+    if (app.server.listening) net.Server.prototype.close.call(app.server);
+    await connectionsClosed(app.server, opts.drainGraceMs ?? 1_000);
     try {
       // Stops accepting; waits for in-flight requests (and so their confirms).
       await app.close();

@@ -19,8 +19,9 @@ Examples:
 Gateways POST to /readings?source_key=<key>&x-dexcell-source-token=<token>
 (the token may also be sent as header x-dexcell-source-token). Tokens are
 checked against the Redis cache written by \`ingest sync-cache\`, cached
-in-process for --token-cache-ttl. SIGTERM/SIGINT: /ready turns 503, in-flight
-requests finish and get their confirms, then the process exits.`,
+in-process for --token-cache-ttl. SIGTERM/SIGINT: /ready turns 503, no new
+connections; in-flight requests finish and get their confirms, keep-alive
+connections get up to 1 s more with Connection: close, then the process exits.`,
     );
   addSettings(cmd, [
     'frontendPort',

@@ -1,5 +1,6 @@
 /** Graceful drain: a request in flight when close() starts still gets its confirm and its 200. */
 import http from 'node:http';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFrontendServer } from '../../../src/frontend/server.js';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -64,3 +65,53 @@ it('finishes in-flight requests (confirmed), refuses new connections, then close
   // close() is idempotent.
   await server.close();
 });
+
+it('under keep-alive load: every request sent gets an answer; refused connections are the only errors', async () => {
+  const server = await startFrontendServer({
+    config: env.with({ frontendPort: 0, host: '127.0.0.1' }),
+    logger: silentLogger(),
+  });
+  const pool = new Pool(server.url, { connections: 8, pipelining: 1 });
+  const path = `/readings?source_key=${encodeURIComponent(gw.key)}&x-dexcell-source-token=${gw.token}`;
+  const body = JSON.stringify(readings(20));
+  const outcomes = new Map<string, number>();
+  let accepted = 0;
+  let closing: Promise<void> | undefined;
+  let sent = 0;
+  const count = (k: string): void => void outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      // Bounded: stops once the server is gone (or after 3000 requests in all).
+      while (sent < 3_000) {
+        sent += 1;
+        if (sent === 150) closing = server.close();
+        try {
+          const res = await pool.request({
+            method: 'POST',
+            path,
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          await res.body.text();
+          count(String(res.statusCode));
+          if (res.statusCode === 200) accepted += 1;
+        } catch (err) {
+          const code = (err as { code?: string }).code ?? 'unknown';
+          count(code);
+          if (code === 'ECONNREFUSED') return;
+        }
+      }
+    }),
+  );
+  await closing;
+  await pool.close();
+  // A refused connection never carried a request; a socket cut under one would be
+  // UND_ERR_SOCKET / ECONNRESET, which a gateway cannot tell from a lost answer.
+  const errors = [...outcomes.keys()].filter((k) => !/^\d+$/.test(k));
+  expect(
+    errors.filter((k) => k !== 'ECONNREFUSED'),
+    JSON.stringify([...outcomes]),
+  ).toEqual([]);
+  expect(accepted).toBeGreaterThanOrEqual(149);
+  expect((await drain(amqp.ch, gw.queue)).length).toBe(accepted);
+}, 60_000);
