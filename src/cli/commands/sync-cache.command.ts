@@ -61,7 +61,8 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
           pool,
           redis,
           onEvent: (e) => {
-            if (e.type !== 'synced' || opts.once) return;
+            // For an operator at a terminal; a service's log has the logger's line already.
+            if (e.type !== 'synced' || opts.once || !process.stdout.isTTY) return;
             const r = e.result;
             const changed = r.added.length + r.updated.length + r.removed.length > 0;
             // The first pass always reports; later interval passes only when they changed something.
