@@ -20,6 +20,7 @@ import {
 } from './metrics-frontend.js';
 import { createScraper, shortReason } from './metrics-http.js';
 import { parsePrometheusText } from './metrics-text.js';
+import { registryCounts } from './registry-counts.js';
 import { readStorageCounters, type StorageCounters } from './pipeline-storage.js';
 
 export type Down = { ok: false; error: string };
@@ -90,12 +91,13 @@ const trimSlash = (u: string): string => u.replace(/\/+$/, '');
 /** Queue rows, deepest first (ties by name), from a /queue/status answer. */
 export function queueRows(queues: readonly QueueStatusEntry[], now = Date.now()): QueueRow[] {
   return queues
-    .map((q) => ({
+    .map((q) => ({ q, counts: registryCounts(q) }))
+    .map(({ q, counts }) => ({
       id: q.id,
       state: q.state,
-      ready: q.readyCount ?? 0,
-      unacked: q.unackedCount ?? 0,
-      total: q.messageCount ?? (q.readyCount ?? 0) + (q.unackedCount ?? 0),
+      ready: counts.ready,
+      unacked: counts.unacked,
+      total: counts.ready + counts.unacked,
       consumer: q.consumer,
       leaseAgeMs:
         q.state === 'busy' && q.leasedAt ? Math.max(0, now - Date.parse(q.leasedAt)) : null,

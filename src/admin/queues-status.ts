@@ -7,6 +7,7 @@
  */
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
+import { registryCounts } from './registry-counts.js';
 import {
   createDispatcherClient,
   type DispatcherClient,
@@ -135,10 +136,7 @@ export function buildRows(
         acked: m.acked,
       });
     }
-    // "empty" from the registry: a consumer found the queue empty after the maintainer's last
-    // count (a publish since would have made it idle), so that count is stale.
-    const ready = m ? m.ready : q.state === 'empty' ? 0 : q.readyCount;
-    const unacked = m ? m.unacked : q.unackedCount;
+    const { ready, unacked } = m ? m : registryCounts(q);
     return {
       id: q.id,
       state: q.state,

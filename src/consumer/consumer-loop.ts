@@ -172,6 +172,8 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
           log.warn({ err: errorMessage(err) }, 'queue/next failed');
           held = undefined;
         }
+        // A release that keeps failing is moot once its lease has expired: ask without it.
+        if (held && Date.parse(held.grant.expiresAt) < Date.now()) held = undefined;
         if (asks.fail(askedAt)) {
           gaveUp ??= {
             reason:

@@ -19,7 +19,10 @@ interface SettingSpec {
   values?: readonly string[];
   /** kind 'url': the schemes it may have ('http:', ...). */
   schemes?: readonly string[];
-  /** Numeric kinds: the smallest and largest value, in the setting's own syntax ('100ms'). */
+  /**
+   * Numeric kinds: the smallest and largest value, in the setting's own syntax ('100ms').
+   * A duration that feeds a timer is at most 24d: Node fires a longer timer after 1 ms.
+   */
   min?: string;
   max?: string;
 }
@@ -167,7 +170,7 @@ export const SETTINGS = {
     flag: 'body-limit',
     kind: 'size',
     default: '8mb',
-    description: 'largest accepted request body (after gzip decoding; at most 128mb)',
+    description: 'largest accepted request body (after gzip decoding)',
     min: '1b',
     max: '128mb',
   },
@@ -188,6 +191,7 @@ export const SETTINGS = {
     description:
       "how long a publish may wait for the broker's confirm before it counts as failed (the frontend answers 503; other commands retry or report it)",
     min: '1ms',
+    max: '24d',
   },
   tokenCacheTtl: {
     env: 'INGEST_TOKEN_CACHE_TTL',
@@ -196,6 +200,7 @@ export const SETTINGS = {
     default: '5s',
     description:
       'in-process cache of token checks (hits and misses); a revoked token stops working within it',
+    max: '24d',
   },
   rateLimit: {
     env: 'INGEST_RATE_LIMIT',
@@ -227,6 +232,7 @@ export const SETTINGS = {
     default: '30s',
     description: 'full cache sync interval (changes are also pushed by LISTEN/NOTIFY)',
     min: '100ms',
+    max: '24d',
   },
   strategy: {
     env: 'INGEST_STRATEGY',
@@ -243,6 +249,7 @@ export const SETTINGS = {
     default: '60s',
     description: 'a queue lease not renewed within this is given back',
     min: '100ms',
+    max: '24d',
   },
   maintainInterval: {
     env: 'INGEST_MAINTAIN_INTERVAL',
@@ -251,6 +258,7 @@ export const SETTINGS = {
     default: '10s',
     description: 'maintainer pass interval',
     min: '100ms',
+    max: '24d',
   },
   heartbeatStale: {
     env: 'INGEST_HEARTBEAT_STALE',
@@ -259,6 +267,7 @@ export const SETTINGS = {
     default: '30s',
     description: 'maintainer heartbeat older than this makes the dispatcher fall back to fifo',
     min: '100ms',
+    max: '24d',
   },
   deleteGrace: {
     env: 'INGEST_DELETE_GRACE',
@@ -317,6 +326,7 @@ export const SETTINGS = {
     default: '5s',
     description: 'HTTP timeout of one notification delivery',
     min: '1ms',
+    max: '24d',
   },
 } as const satisfies Record<string, SettingSpec>;
 

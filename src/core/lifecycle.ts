@@ -23,6 +23,8 @@ export interface Lifecycle {
 
 export function createLifecycle(logger?: Logger): Lifecycle {
   const cleanups: Array<{ name: string; fn: Cleanup }> = [];
+  /** Run once every cleanup has: the signal handlers go last. */
+  const afterCleanups: Array<() => void> = [];
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -37,6 +39,7 @@ export function createLifecycle(logger?: Logger): Lifecycle {
         logger?.warn({ cleanup: name, err: errorMessage(err) }, 'cleanup failed');
       }
     }
+    for (const fn of afterCleanups.splice(0)) fn();
   }
 
   const lifecycle: Lifecycle = {
@@ -64,9 +67,8 @@ export function createLifecycle(logger?: Logger): Lifecycle {
       );
       // Removed only once every cleanup has run: a second signal during the drain must still
       // find them (and exit 130), not the default action.
-      lifecycle.defer('signal handlers', () => {
-        void closing?.finally(removeHandlers);
-      });
+      if (closing) void closing.finally(removeHandlers);
+      else afterCleanups.push(removeHandlers);
     },
   };
   return lifecycle;

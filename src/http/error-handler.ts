@@ -10,12 +10,12 @@ export function installErrorHandler(
   /** The body limit the server was given, named in its 413 answers. */
   opts: { bodyLimit?: number } = {},
 ): void {
-  // A server away fails every request: one line per failure code per 10 s, not per request.
+  // A server away fails every request: one line per failure code and route per 10 s.
   const throttle = createLogThrottle();
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof IngestError) {
       if (err.retryAfter !== undefined) void reply.header('retry-after', String(err.retryAfter));
-      const pass = err.status >= 500 ? throttle(err.code) : undefined;
+      const pass = err.status >= 500 ? throttle(`${err.code} ${routeOf(req)}`) : undefined;
       if (pass)
         logger.warn(
           {

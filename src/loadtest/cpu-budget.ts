@@ -183,12 +183,14 @@ function openStat(pid: number): number | undefined {
 
 const statBuffer = Buffer.alloc(1024);
 
-function readStat(fd: number): ProcStat | undefined {
+/** The process's stat; 'gone' once it has exited; undefined when this read failed. */
+function readStat(fd: number): ProcStat | 'gone' | undefined {
   try {
     const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
     return n > 0 ? parseProcStat(statBuffer.toString('utf8', 0, n)) : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return code === 'ESRCH' || code === 'ENOENT' ? 'gone' : undefined;
   }
 }
 
@@ -252,7 +254,8 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
   // here: only that postmaster's children are counted. A remote server's pids mean nothing
   // on this machine, whatever process happens to carry them.
   const ownFd = openStat(me.pid);
-  const ownBackend = ownFd === undefined ? undefined : readStat(ownFd);
+  const ownStat = ownFd === undefined ? undefined : readStat(ownFd);
+  const ownBackend = ownStat === 'gone' ? undefined : ownStat;
   if (ownFd !== undefined) closeSync(ownFd);
   const postmaster = ownBackend?.comm === 'postgres' ? ownBackend.ppid : undefined;
 
@@ -267,7 +270,8 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
     if (byPid.get(pid)?.fd !== undefined) return;
     const fd = openStat(pid);
     if (fd === undefined) return;
-    const s = readStat(fd);
+    const read = readStat(fd);
+    const s = read === 'gone' ? undefined : read;
     const wanted =
       s !== undefined &&
       s.comm === comm &&
@@ -314,8 +318,9 @@ export async function startCpuBudget(opts: { pool: pg.Pool }): Promise<CpuBudget
     for (const t of tracked.values()) {
       if (t.fd === undefined) continue;
       const s = readStat(t.fd);
-      if (s && s.startTicks === t.startTicks) t.last = s.ticks;
-      else closeStat(t);
+      // Gone: its last sample stands. A read that failed otherwise is tried again next time.
+      if (s === 'gone') closeStat(t);
+      else if (s && s.startTicks === t.startTicks) t.last = s.ticks;
     }
   }
 

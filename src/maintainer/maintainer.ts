@@ -4,7 +4,7 @@
  *  1. accounts -> registry entries + durable RabbitMQ queues (inactive/removed: flagged deleted
  *     once their queue is drained: until then it is handed out like any other, so what the
  *     frontend accepted before the account went is stored, never dropped; the queue of an
- *     account removed before any pass registered it is adopted, then goes the same way)
+ *     account gone before any pass registered it is adopted, then goes the same way)
  *  2. message counts (management API when reachable, checkQueue otherwise)
  *  3. expired leases back to idle
  *  4. deleted queues removed from RabbitMQ once empty for config.deleteGrace, then from the registry
@@ -39,8 +39,8 @@ export interface PassReport {
      */
     draining: Array<{ id: string; messages: number; paused?: true }>;
     /**
-     * Queues of removed accounts that no pass had registered (added and removed between two
-     * passes): registered now, so that they are drained and removed like the others.
+     * Queues of gone accounts that no pass had registered (added, then removed or deactivated
+     * before the next pass): registered now, so that they are drained and removed like the others.
      */
     adopted: string[];
     asserted: number;
@@ -167,24 +167,24 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
   }
 
   /**
-   * Removed accounts whose queue no pass registered: `accounts add` declared it and the
+   * Gone accounts whose queue no pass registered: `accounts add` declared it and the
    * account went before the next pass. Those whose queue exists are to be adopted; `settled`
    * are the ids dealt with (adopted, registered already, back again, or with no queue).
    */
   async function unregisteredQueues(
-    removed: readonly string[],
+    gone: readonly string[],
     active: readonly string[],
     entries: readonly QueueEntry[],
   ): Promise<{ adopt: string[]; settled: string[] }> {
     const known = new Set([...active, ...entries.map((e) => e.id)]);
     const adopt: string[] = [];
     const settled: string[] = [];
-    for (const id of removed) {
+    for (const id of gone) {
       if (!known.has(id)) {
         try {
           if (await broker.depth(queueName(id))) adopt.push(id);
         } catch (err) {
-          log.warn({ queue: id, err: errorMessage(err) }, 'cannot check a removed account queue');
+          log.warn({ queue: id, err: errorMessage(err) }, 'cannot check a gone account queue');
           continue;
         }
       }
@@ -195,17 +195,17 @@ export function createMaintainer(deps: MaintainerDeps): Maintainer {
 
   async function stepAccounts(report: PassReport): Promise<void> {
     const active = await deps.accounts.listActive();
-    const removed = await deps.accounts.listRemoved();
+    const gone = await deps.accounts.listGone();
     const entries = await registry.list();
     const draining = await stillDraining(active, entries);
-    const { adopt, settled } = await unregisteredQueues(removed.ids, active, entries);
+    const { adopt, settled } = await unregisteredQueues(gone.ids, active, entries);
     // Kept live (a deleted one comes back) until drained; the next pass after that flags it.
     const sync = await registry.upsertFromAccounts([
       ...active,
       ...draining.map((d) => d.id),
       ...adopt,
     ]);
-    await deps.accounts.forgetRemoved(settled, removed.at);
+    await deps.accounts.forgetGone(settled, gone.at);
     const drainingIds = new Set(draining.map((d) => d.id));
     const adopted = new Set(adopt);
     sync.restored = sync.restored.filter((id) => !drainingIds.has(id));

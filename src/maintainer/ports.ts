@@ -14,11 +14,12 @@ export interface AccountSource {
   /** Ids of accounts that are active (an inactive or removed account's queue is deleted). */
   listActive(): Promise<string[]>;
   /**
-   * Accounts removed since the maintainer last dealt with them (migration 007), and the
-   * store's time of the listing: `forgetRemoved` leaves an id removed again after it.
+   * Accounts gone (removed, deactivated, renamed) since the maintainer last dealt with them
+   * (migration 007), and the store's time of the listing: `forgetGone` leaves an id that
+   * went again after it.
    */
-  listRemoved(): Promise<{ ids: string[]; at: string }>;
-  forgetRemoved(ids: readonly string[], listedAt: string): Promise<void>;
+  listGone(): Promise<{ ids: string[]; at: string }>;
+  forgetGone(ids: readonly string[], listedAt: string): Promise<void>;
 }
 
 export interface QueueBroker {
@@ -71,17 +72,17 @@ export function createAccountSource(pool: pg.Pool): AccountSource {
       );
       return r.rows.map((x) => x.id);
     },
-    async listRemoved() {
+    async listGone() {
       const r = await pool.query<{ id: string | null; at: string }>(
-        `SELECT r.id, now()::text AS at FROM (SELECT now()) n
-           LEFT JOIN removed_accounts r ON true ORDER BY r.id`,
+        `SELECT g.id, now()::text AS at FROM (SELECT now()) n
+           LEFT JOIN gone_accounts g ON true ORDER BY g.id`,
       );
       return { ids: r.rows.flatMap((x) => (x.id === null ? [] : [x.id])), at: r.rows[0]!.at };
     },
-    async forgetRemoved(ids, listedAt) {
+    async forgetGone(ids, listedAt) {
       if (!ids.length) return;
       await pool.query(
-        'DELETE FROM removed_accounts WHERE id = ANY($1) AND removed_at <= $2::timestamptz',
+        'DELETE FROM gone_accounts WHERE id = ANY($1) AND gone_at <= $2::timestamptz',
         [ids, listedAt],
       );
     },

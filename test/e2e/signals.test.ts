@@ -10,14 +10,15 @@ import { describe, expect, it } from 'vitest';
 const LIFECYCLE = fileURLToPath(new URL('../../dist/core/lifecycle.js', import.meta.url));
 
 /** A process whose drain takes `drainMs`, like a consumer finishing a batch. */
-function drainingProcess(drainMs: number) {
+function drainingProcess(drainMs: number, signalsFirst = false) {
   const script = `
     const { createLifecycle } = await import(${JSON.stringify(LIFECYCLE)});
     const lifecycle = createLifecycle();
     const keepAlive = setInterval(() => undefined, 1000);
+    if (${signalsFirst}) lifecycle.handleSignals();
     lifecycle.defer('slow drain', () => new Promise((r) => setTimeout(r, ${drainMs})));
     lifecycle.defer('timer', () => clearInterval(keepAlive));
-    lifecycle.handleSignals();
+    if (!${signalsFirst}) lifecycle.handleSignals();
     process.stdout.write('ready\\n');
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -38,14 +39,20 @@ describe('signals', () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('a second SIGTERM during the drain: exit 130 at once, not killed by the signal', async () => {
-    const p = drainingProcess(10_000);
-    await p.ready;
-    const started = Date.now();
-    p.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    p.child.kill('SIGTERM');
-    expect(await p.exited).toEqual({ code: 130, signal: null });
-    expect(Date.now() - started).toBeLessThan(5_000);
-  });
+  it.each([
+    ['handlers installed last', false],
+    ['handlers installed first', true],
+  ])(
+    'a second SIGTERM during the drain: exit 130 at once, not killed by the signal (%s)',
+    async (_l, first) => {
+      const p = drainingProcess(10_000, first);
+      await p.ready;
+      const started = Date.now();
+      p.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toEqual({ code: 130, signal: null });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    },
+  );
 });

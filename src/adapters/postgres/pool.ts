@@ -92,18 +92,19 @@ export async function inTransaction<T>(
   fn: (c: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
-  let failed = false;
+  let broken = false;
   try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (err) {
-    failed = true;
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
     throw err;
   } finally {
-    // A failed transaction may have lost its connection: the pool must not hand it out again.
-    client.release(failed);
+    // A connection that cannot even roll back is lost: the pool must not hand it out again.
+    client.release(broken);
   }
 }

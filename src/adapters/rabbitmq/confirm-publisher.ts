@@ -115,7 +115,7 @@ export function createConfirmPublisher(
                     })
                   : new IngestError(
                       'BROKER_UNAVAILABLE',
-                      `the connection to RabbitMQ went before the broker confirmed (${errorMessage(err)})`,
+                      `the channel to RabbitMQ closed before the broker confirmed (${errorMessage(err)}): connection lost or channel error`,
                       { retryAfter: 2, cause: err },
                     ),
               );

@@ -24,7 +24,7 @@ function summary(r: PassReport): string[] {
     );
   for (const id of r.accounts.adopted)
     lines.push(
-      `  adopted: ${id} (account removed before a pass registered its queue: drained, then removed)`,
+      `  adopted: ${id} (account gone before a pass registered its queue: drained, then removed)`,
     );
   for (const w of r.deletions.waiting)
     lines.push(`  waiting: ${w.id} (${w.reason}, ${w.messages} messages)`);

@@ -40,8 +40,6 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
       const { createCacheSync } = await import('../../cache-sync/cache-sync.js');
       const pool = createPgPool(config.pgUrl, { max: 2, application: 'ingest-sync-cache' });
       lifecycle.defer('pg pool', () => pool.end());
-      const { refuseOutdatedSchema } = await import('../../adapters/postgres/migrate.js');
-      await refuseOutdatedSchema(pool);
       const redis = createRedis(config.redisUrl, {
         logger,
         name: 'ingest-sync-cache',
@@ -50,6 +48,8 @@ disabled gateway or revoked token stops working within that TTL after the sync.`
       lifecycle.defer('redis', () => redis.disconnect());
       let reported = false;
       try {
+        const { refuseOutdatedSchema } = await import('../../adapters/postgres/migrate.js');
+        await refuseOutdatedSchema(pool);
         try {
           await redisReady(redis, 5_000);
         } catch (err) {

@@ -4,6 +4,8 @@
  * connection's 'error' event. It backs off, the broker keeps what was not acked, and once
  * the database is back every value is stored exactly once.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
@@ -70,11 +72,22 @@ it('a consumer whose database connections drop mid-drain keeps running, then sto
     pgUrl: viaPort(env.config.pgUrl, port),
     leaseTimeout: '5s',
   });
+  const messages: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        for (const l of chunk.toString().split('\n').filter(Boolean))
+          messages.push((JSON.parse(l) as { msg: string }).msg);
+        cb();
+      },
+    }),
+  );
   const lifecycle = createLifecycle(silentLogger());
   try {
     // Small groups, so that transactions are open when the cut comes.
     const h = await runConsumer(
-      { config, logger: silentLogger(), lifecycle },
+      { config, logger, lifecycle },
       { concurrency: 3, batch: 20, once: false, groupValues: 400, writers: 2 },
     );
     const until = Date.now() + 20_000;
@@ -95,6 +108,8 @@ it('a consumer whose database connections drop mid-drain keeps running, then sto
       'SELECT count(DISTINCT (source_key, device, param, ts))::int AS n FROM readings',
     );
     expect(distinct.rows[0]!.n).toBe(expected);
+    // The cut hit drains in progress (not only idle connections): they failed and were retried.
+    expect(messages).toContain('drain failed; backing off');
     await h.loop.stop();
   } finally {
     await lifecycle.close();

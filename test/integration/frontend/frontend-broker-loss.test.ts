@@ -56,7 +56,7 @@ it('503 fast while the broker is away, 200 again once it is back', async () => {
   expect(cutShort.status).toBe(503);
   expect(cutShort.body).toMatchObject({
     error: 'BROKER_UNAVAILABLE',
-    message: expect.stringMatching(/connection to RabbitMQ went before the broker confirmed/),
+    message: expect.stringMatching(/channel to RabbitMQ closed before the broker confirmed/),
   });
   // The connection loss is noticed at once (socket closed), not after a heartbeat.
   await new Promise((r) => setTimeout(r, 200));

@@ -266,7 +266,7 @@ describe('maintainer pass', () => {
     }
     await publish(env.queueName('A6'), 2);
     const removed = async () =>
-      (await env.pool.query<{ id: string }>('SELECT id FROM removed_accounts ORDER BY id')).rows;
+      (await env.pool.query<{ id: string }>('SELECT id FROM gone_accounts ORDER BY id')).rows;
     expect(await removed()).toEqual([{ id: 'A5' }, { id: 'A6' }]);
 
     const first = await onePass(noGrace());
@@ -303,6 +303,30 @@ describe('maintainer pass', () => {
     await prov.removeAccount('A5');
     expect((await onePass(noGrace())).deletions.removed).toEqual(['A5']);
     expect(await removed()).toEqual([]);
+  });
+
+  it('an account added and deactivated before a pass: what gateways sent meanwhile is drained, then the queue goes; enabling brings it back', async () => {
+    const prov = createProvisioning({ pool: env.pool, config: env.config, amqp: conn });
+    env.queueName('A8');
+    await prov.addAccount({ id: 'A8' });
+    // A gateway's readings accepted before the deactivation reached the frontends.
+    await publish(env.queueName('A8'), 2);
+    await prov.setAccountActive('A8', false);
+    const first = await onePass(noGrace());
+    expect(first.accounts.adopted).toEqual(['A8']);
+    expect(await registry.get('A8')).toMatchObject({ deleted: false, hasMessages: true });
+    expect((await onePass(noGrace())).accounts.draining).toEqual([{ id: 'A8', messages: 2 }]);
+    const ch = await conn.createChannel();
+    await ch.purgeQueue(env.queueName('A8'));
+    await ch.close();
+    expect((await onePass(noGrace())).deletions.removed).toEqual(['A8']);
+    expect(await depth(env.queueName('A8'))).toBeUndefined();
+    // Enabled again: the queue is declared at once (and registered at the next pass).
+    expect((await prov.setAccountActive('A8', true)).queue?.declared).toBe(true);
+    expect((await onePass(noGrace())).accounts.created).toEqual(['A8']);
+    expect(await depth(env.queueName('A8'))).toBe(0);
+    await env.pool.query(`DELETE FROM accounts WHERE id = 'A8'`);
+    await onePass(noGrace());
   });
 
   it('every step is counted in the metrics', async () => {

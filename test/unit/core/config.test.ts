@@ -32,12 +32,24 @@ describe('loadConfig', () => {
     );
     expect(loadConfig({ bodyLimit: '128mb' }, {}).bodyLimit).toBe(2 ** 27);
     expect(() => loadConfig({ maintainInterval: '0' }, {})).toThrow(
-      '--interval: must be at least 100ms, got "0"',
+      '--interval: must be between 100ms and 24d, got "0"',
     );
-    expect(() => loadConfig({}, { INGEST_CACHE_SYNC_INTERVAL: '10ms' })).toThrow(/at least 100ms/);
+    expect(() => loadConfig({}, { INGEST_CACHE_SYNC_INTERVAL: '10ms' })).toThrow(
+      /between 100ms and 24d/,
+    );
     expect(() => loadConfig({ workers: '0' }, {})).toThrow('--workers: must be between 1 and 64');
     expect(() => loadConfig({ consumerBatch: '0' }, {})).toThrow('--batch: must be at least 1');
     expect(() => loadConfig({ notifyRetryDelay: '10m' }, {})).toThrow(/between 1ms and 5m/);
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: a month would busy-loop.
+    for (const over of [
+      { cacheSyncInterval: '30d' },
+      { maintainInterval: '30d' },
+      { publishTimeout: '30d' },
+      { notifyTimeout: '30d' },
+      { leaseTimeout: '30d' },
+    ])
+      expect(() => loadConfig(over, {})).toThrow(/ and 24d, got "30d"/);
+    expect(loadConfig({ ledgerRetention: '90d' }, {}).ledgerRetention).toBe(90 * 86_400_000);
     // Zero still means "off" where the setting says so.
     expect(
       loadConfig({ deleteGrace: '0ms', rateLimit: '0', ledgerRetention: '0' }, {}),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRows, selectRows } from '../../../src/admin/queues-status.js';
+import { queueRows } from '../../../src/admin/pipeline-status.js';
 import type { QueueStatusResponse, QueueStatusEntry } from '../../../src/dispatcher/client.js';
 import type { ManagementQueue } from '../../../src/maintainer/rabbitmq-management.js';
 
@@ -65,6 +66,11 @@ describe('queue rows', () => {
     expect(rows.map((r) => [r.id, r.state, r.ready, r.total])).toEqual([
       ['E', 'empty', 0, 0],
       ['I', 'idle', 3, 3],
+    ]);
+    // The dashboard's queue panel says the same, and sorts by it.
+    expect(queueRows(st.queues, 0).map((r) => [r.id, r.state, r.ready, r.total])).toEqual([
+      ['I', 'idle', 3, 3],
+      ['E', 'empty', 0, 0],
     ]);
   });
 

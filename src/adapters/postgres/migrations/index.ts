@@ -8,7 +8,7 @@ import * as alerts from './003-alerts.js';
 import * as ledgerRetention from './004-ledger-retention.js';
 import * as publishHints from './005-publish-hints.js';
 import * as alertRulesUnique from './006-alert-rules-unique.js';
-import * as removedAccounts from './007-removed-accounts.js';
+import * as goneAccounts from './007-gone-accounts.js';
 
 export interface Migration {
   name: string;
@@ -27,5 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ledgerRetention,
   publishHints,
   alertRulesUnique,
-  removedAccounts,
+  goneAccounts,
 ];
