@@ -8,6 +8,9 @@ async function main(): Promise<void> {
   program.exitOverride();
   try {
     await program.parseAsync(process.argv);
+    // Done (every command's action returns only when its work is): a driver still winding
+    // down a connection (ioredis after an unreachable Redis) must not hold the exit.
+    setTimeout(() => process.exit(), 500).unref();
   } catch (err) {
     // The error is reported below: a connection a failed command left open (a driver still
     // retrying) must not keep the process alive, and supervisors need the exit code.

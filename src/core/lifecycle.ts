@@ -17,14 +17,16 @@ export interface Lifecycle {
   readonly closing: boolean;
   /** Resolves when close() starts (for loops that should stop). */
   readonly closed: Promise<void>;
-  /** Install SIGINT/SIGTERM handlers: first drains, second exits. */
-  handleSignals(opts?: { exitCode?: number; onFirstSignal?: (signal: string) => void }): void;
+  /**
+   * Install SIGINT/SIGTERM handlers for the rest of the process: the first drains, a second
+   * (or one arriving while the process is closing anyway, up to its very exit) exits 130 at
+   * once. Returns their remover, for a caller that lives on (tests).
+   */
+  handleSignals(opts?: { exitCode?: number; onFirstSignal?: (signal: string) => void }): () => void;
 }
 
 export function createLifecycle(logger?: Logger): Lifecycle {
   const cleanups: Array<{ name: string; fn: Cleanup }> = [];
-  /** Run once every cleanup has: the signal handlers go last. */
-  const afterCleanups: Array<() => void> = [];
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -39,7 +41,6 @@ export function createLifecycle(logger?: Logger): Lifecycle {
         logger?.warn({ cleanup: name, err: errorMessage(err) }, 'cleanup failed');
       }
     }
-    for (const fn of afterCleanups.splice(0)) fn();
   }
 
   const lifecycle: Lifecycle = {
@@ -55,8 +56,13 @@ export function createLifecycle(logger?: Logger): Lifecycle {
     },
     closed,
     handleSignals(opts = {}) {
-      const removeHandlers = onSignals(
+      return onSignals(
         (signal) => {
+          // Closing already (the work is done, or failed): a signal now interrupts the exit.
+          if (closing) {
+            logger?.warn({ signal }, 'signal while closing: exiting now');
+            process.exit(130);
+          }
           logger?.info({ signal }, 'draining (send the signal again to exit at once)');
           opts.onFirstSignal?.(signal);
           void lifecycle.close().then(() => {
@@ -65,10 +71,6 @@ export function createLifecycle(logger?: Logger): Lifecycle {
         },
         (signal) => logger?.warn({ signal }, 'second signal: exiting now'),
       );
-      // Removed only once every cleanup has run: a second signal during the drain must still
-      // find them (and exit 130), not the default action.
-      if (closing) void closing.finally(removeHandlers);
-      else afterCleanups.push(removeHandlers);
     },
   };
   return lifecycle;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const LIFECYCLE = fileURLToPath(new URL('../../dist/core/lifecycle.js', import.meta.url));
 
 /** A process whose drain takes `drainMs`, like a consumer finishing a batch. */
-function drainingProcess(drainMs: number, signalsFirst = false) {
+function drainingProcess(drainMs: number, signalsFirst = false, lingerMs = 0) {
   const script = `
     const { createLifecycle } = await import(${JSON.stringify(LIFECYCLE)});
     const lifecycle = createLifecycle();
@@ -18,6 +18,8 @@ function drainingProcess(drainMs: number, signalsFirst = false) {
     if (${signalsFirst}) lifecycle.handleSignals();
     lifecycle.defer('slow drain', () => new Promise((r) => setTimeout(r, ${drainMs})));
     lifecycle.defer('timer', () => clearInterval(keepAlive));
+    // Something that keeps the process up a moment after its cleanups (a socket closing).
+    lifecycle.defer('linger', () => void setTimeout(() => undefined, ${lingerMs}));
     if (!${signalsFirst}) lifecycle.handleSignals();
     process.stdout.write('ready\\n');
   `;
@@ -55,4 +57,13 @@ describe('signals', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     },
   );
+
+  it('a second SIGTERM after the drain, while the process is still on its way out: exit 130, not killed', async () => {
+    const p = drainingProcess(30, false, 1_000);
+    await p.ready;
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 130, signal: null });
+  });
 });

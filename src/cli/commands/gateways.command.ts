@@ -149,7 +149,6 @@ then within the frontends' token-cache TTL (--token-cache-ttl, default 5s).`,
       const { createGatewayStats, PERIODS } = await import('../../adapters/redis/gateway-stats.js');
       const redis = createRedis(config.redisUrl, {
         logger: logger.child({}, { level: 'error' }),
-        failFast: false,
       });
       let stats: GatewayStats | undefined;
       let statsError: string | undefined;
