@@ -4,8 +4,6 @@
  * connection's 'error' event. It backs off, the broker keeps what was not acked, and once
  * the database is back every value is stored exactly once.
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
@@ -16,6 +14,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
 import { runConsumer } from '../../../src/consumer/run.js';
 import { publishReadings, reading } from './publish-helpers.js';
+import { captureLogs } from '../../helpers/log-capture.js';
 
 const ACCOUNTS = ['L1', 'L2', 'L3'];
 const MESSAGES = 60;
@@ -72,17 +71,7 @@ it('a consumer whose database connections drop mid-drain keeps running, then sto
     pgUrl: viaPort(env.config.pgUrl, port),
     leaseTimeout: '5s',
   });
-  const messages: string[] = [];
-  const logger = pino(
-    { level: 'warn' },
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        for (const l of chunk.toString().split('\n').filter(Boolean))
-          messages.push((JSON.parse(l) as { msg: string }).msg);
-        cb();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs('warn');
   const lifecycle = createLifecycle(silentLogger());
   try {
     // Small groups, so that transactions are open when the cut comes.
@@ -109,7 +98,7 @@ it('a consumer whose database connections drop mid-drain keeps running, then sto
     );
     expect(distinct.rows[0]!.n).toBe(expected);
     // The cut hit drains in progress (not only idle connections): they failed and were retried.
-    expect(messages).toContain('drain failed; backing off');
+    expect(lines.map((l) => l.msg)).toContain('drain failed; backing off');
     await h.loop.stop();
   } finally {
     await lifecycle.close();

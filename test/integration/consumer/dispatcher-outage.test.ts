@@ -1,7 +1,5 @@
 /** Dispatcher away: back off, one log line per state change, a metric; then carry on. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
 import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
 import { openTestChannel } from '../../helpers/broker.js';
@@ -11,6 +9,7 @@ import { startDispatcherServer, type DispatcherServer } from '../../../src/dispa
 import { runConsumer } from '../../../src/consumer/run.js';
 import { freePort } from '../../../src/loadtest/ingest-process.js';
 import { publishReadings, reading } from './publish-helpers.js';
+import { captureLogs } from '../../helpers/log-capture.js';
 
 let env: TestEnv;
 let dispatcher: DispatcherServer | undefined;
@@ -33,17 +32,7 @@ describe('dispatcher outage', () => {
       dispatcherPort: port,
       leaseTimeout: '10s',
     });
-    const lines: Array<{ msg: string }> = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _e, cb) {
-          for (const l of chunk.toString().split('\n').filter(Boolean))
-            lines.push(JSON.parse(l) as { msg: string });
-          cb();
-        },
-      }),
-    );
+    const { logger, lines } = captureLogs('info');
     const lifecycle = createLifecycle(silentLogger());
     try {
       const h = await runConsumer(

@@ -2,9 +2,7 @@
  * Admin access, the heartbeat fallback (with its log lines), and replicas:
  * two dispatchers on one registry behave as one.
  */
-import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildDispatcherApp } from '../../../src/dispatcher/app.js';
@@ -16,6 +14,7 @@ import { writeHeartbeat } from '../../../src/maintainer/heartbeat.js';
 import { createPostgresRegistry } from '../../../src/registry/postgres-registry.js';
 import type { QueueRegistry } from '../../../src/registry/registry.js';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
+import { captureLogs } from '../../helpers/log-capture.js';
 
 let env: TestEnv;
 let registry: QueueRegistry;
@@ -33,17 +32,7 @@ beforeEach(async () => {
   await registry.setStopped(false);
 });
 
-function capture() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean))
-        lines.push(JSON.parse(l) as { level: number; msg: string });
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
+const capture = () => captureLogs('info');
 
 const config = { strategy: 'messages-first', leaseTimeout: 30_000, heartbeatStale: 1_000 } as const;
 

@@ -3,13 +3,12 @@
  * a worker that keeps finding empty queues gives its queue back and pauses,
  * instead of cycling through known-empty queues as fast as the broker answers.
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startConsumerLoop, type ConsumerLoop } from '../../../src/consumer/consumer-loop.js';
 import type { DrainResult } from '../../../src/consumer/queue-drainer.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { IngestError } from '../../../src/core/errors.js';
+import { captureLogs } from '../../helpers/log-capture.js';
 
 interface Call {
   kind: 'next' | 'release';
@@ -344,17 +343,7 @@ describe('consumer loop --once: what keeps it from finishing is reported, not sw
 
 describe('consumer loop logging: one line per change of the dispatcher state', () => {
   it('a failing dispatcher (its own 5xx) is logged once, then "reachable again"; a stop then start says "again"', async () => {
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _e, cb) {
-          for (const l of chunk.toString().split('\n').filter(Boolean))
-            lines.push((JSON.parse(l) as { msg: string }).msg);
-          cb();
-        },
-      }),
-    );
+    const { logger, lines: logged } = captureLogs('info');
     // Scripted answers: 3 failures of the dispatcher itself, a grant, a stop, then grants.
     const script: Array<'fail' | 'stopped' | 'grant'> = [
       ...Array<'fail'>(3).fill('fail'),
@@ -394,6 +383,7 @@ describe('consumer loop logging: one line per change of the dispatcher state', (
       await new Promise((r) => setTimeout(r, 20));
     await loop.stop();
     loop = undefined;
+    const lines = logged.map((l) => l.msg);
     expect(lines.filter((l) => l.startsWith('dispatcher failing'))).toHaveLength(1);
     expect(lines).not.toContain('queue/next failed');
     expect(lines.filter((l) => l === 'dispatcher reachable again')).toHaveLength(1);
