@@ -20,7 +20,7 @@ import {
 } from './metrics-frontend.js';
 import { createScraper, shortReason } from './metrics-http.js';
 import { parsePrometheusText } from './metrics-text.js';
-import { registryCounts } from './registry-counts.js';
+import { registryCounts } from '../dispatcher/queue-counts.js';
 import { readStorageCounters, type StorageCounters } from './pipeline-storage.js';
 
 export type Down = { ok: false; error: string };

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
-import { registryCounts } from './registry-counts.js';
+import { registryCounts } from '../dispatcher/queue-counts.js';
 import {
   createDispatcherClient,
   type DispatcherClient,

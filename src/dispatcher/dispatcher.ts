@@ -22,6 +22,7 @@ import type {
   QueueStatusResponse,
 } from './client.js';
 import { createClaimBatcher } from './claim-batcher.js';
+import { registryCounts } from './queue-counts.js';
 import { createClaimWaiters } from './claim-waiters.js';
 import type { DispatcherMetrics } from './metrics.js';
 
@@ -403,23 +404,32 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async status() {
       const [dispatcher, entries] = await Promise.all([describe(), registry.list()]);
       const t = now();
-      const queues: QueueStatusEntry[] = entries.map((e) => ({
-        id: e.id,
-        state: displayState(e),
-        registryState: e.state,
-        deleted: e.deleted,
-        messageCount: e.messageCount,
-        readyCount: e.readyCount,
-        unackedCount: e.unackedCount,
-        hasMessages: e.hasMessages,
-        consumer: e.consumer,
-        leasedAt: e.leasedAt?.toISOString() ?? null,
-        leaseExpiresAt: e.leaseExpiresAt?.toISOString() ?? null,
-        lastDeliveredAt: e.lastDeliveredAt?.toISOString() ?? null,
-        countedAt: e.countedAt?.toISOString() ?? null,
-        deletedAt: e.deletedAt?.toISOString() ?? null,
-        updatedAt: e.updatedAt.toISOString(),
-      }));
+      const queues: QueueStatusEntry[] = entries.map((e) => {
+        const state = displayState(e);
+        const counts = registryCounts({
+          state,
+          readyCount: e.readyCount,
+          unackedCount: e.unackedCount,
+        });
+        return {
+          id: e.id,
+          state,
+          registryState: e.state,
+          deleted: e.deleted,
+          // What a consumer saw after the maintainer's last count wins (see registryCounts).
+          messageCount: state === 'empty' ? counts.unacked : e.messageCount,
+          readyCount: counts.ready,
+          unackedCount: counts.unacked,
+          hasMessages: e.hasMessages,
+          consumer: e.consumer,
+          leasedAt: e.leasedAt?.toISOString() ?? null,
+          leaseExpiresAt: e.leaseExpiresAt?.toISOString() ?? null,
+          lastDeliveredAt: e.lastDeliveredAt?.toISOString() ?? null,
+          countedAt: e.countedAt?.toISOString() ?? null,
+          deletedAt: e.deletedAt?.toISOString() ?? null,
+          updatedAt: e.updatedAt.toISOString(),
+        };
+      });
       return {
         dispatcher,
         queues,

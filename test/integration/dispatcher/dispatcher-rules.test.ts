@@ -118,6 +118,34 @@ describe('admin endpoints', () => {
   });
 });
 
+describe('GET /queue/status counts', () => {
+  it("a queue a consumer found empty after the maintainer's count reports 0 ready, not the stale count", async () => {
+    await registry.upsertFromAccounts(['C1', 'C2']);
+    await registry.updateCounts([
+      { id: 'C1', ready: 2, unacked: 0 },
+      { id: 'C2', ready: 5, unacked: 1 },
+    ]);
+    const d = createDispatcher({
+      config,
+      logger: silentLogger(),
+      registry,
+      readHeartbeat: async () => Date.now(),
+      cacheMs: 0,
+      sweepMs: 0,
+    });
+    // A consumer drains C1 and gives it back empty before the maintainer counts again.
+    const grants = [(await d.next({ consumer: 'a' }))!, (await d.next({ consumer: 'b' }))!];
+    expect(grants.map((g) => g.queue).sort()).toEqual(['C1', 'C2']);
+    for (const g of grants) await d.release(g.queue, g.lease, g.queue === 'C1');
+    const st = await d.status();
+    const byId = new Map(st.queues.map((q) => [q.id, q]));
+    expect(byId.get('C1')).toMatchObject({ state: 'empty', readyCount: 0, messageCount: 0 });
+    expect(byId.get('C2')).toMatchObject({ state: 'idle', readyCount: 5, messageCount: 6 });
+    expect(st.totals.messages).toBe(6);
+    await d.close();
+  });
+});
+
 describe('strategy and the maintainer heartbeat', () => {
   it('messages-first while the heartbeat is fresh, fifo while stale, logging the switch both ways', async () => {
     await registry.upsertFromAccounts(['S1', 'S2']);

@@ -1,5 +1,5 @@
-/** A queue's message counts as the dispatcher's registry reports them, for display. */
-import type { QueueStatusEntry } from '../dispatcher/client.js';
+/** A queue's message counts as `GET /queue/status` reports them. */
+import type { QueueStatusEntry } from './client.js';
 
 /**
  * Ready and unacked messages from the registry. A queue in state "empty" was found empty
