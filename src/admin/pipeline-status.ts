@@ -97,7 +97,7 @@ export function queueRows(queues: readonly QueueStatusEntry[], now = Date.now())
       state: q.state,
       ready: counts.ready,
       unacked: counts.unacked,
-      total: counts.ready + counts.unacked,
+      total: counts.total,
       consumer: q.consumer,
       leaseAgeMs:
         q.state === 'busy' && q.leasedAt ? Math.max(0, now - Date.parse(q.leasedAt)) : null,

@@ -176,8 +176,7 @@ export function startConsumerLoop(deps: ConsumerLoopDeps, opts: ConsumerLoopOpti
         if (held && Date.parse(held.grant.expiresAt) < Date.now()) held = undefined;
         if (asks.fail(askedAt)) {
           gaveUp ??= {
-            reason:
-              state === 'stopped' ? 'stopped' : state === 'failing' ? 'failing' : 'unreachable',
+            reason: state === 'stopped' || state === 'failing' ? state : 'unreachable',
             error: errorMessage(err),
           };
           // The others would only fail the same way.

@@ -351,8 +351,8 @@ export type ConfigOverrides = Partial<Record<SettingKey, string | number | boole
 function parseValue(key: SettingKey, raw: string | number | boolean, source: string): unknown {
   const spec: SettingSpec = SETTINGS[key];
   const value = parseRaw(spec, raw, source);
-  if (typeof value === 'number' && source !== 'bound') {
-    const problem = outOfRange(spec, key, value);
+  if (typeof value === 'number') {
+    const problem = outOfRange(spec, value);
     if (problem) throw new IngestError('CONFIG_INVALID', `${source}: ${problem}, got "${raw}"`);
   }
   return value;
@@ -427,9 +427,9 @@ export function settingRange(key: SettingKey): string {
 }
 
 /** A numeric setting outside its spec's min/max: the reason, in the setting's own terms. */
-function outOfRange(spec: SettingSpec, key: SettingKey, n: number): string | undefined {
+function outOfRange(spec: SettingSpec, n: number): string | undefined {
   const bound = (b: string | undefined): number | undefined =>
-    b === undefined ? undefined : (parseValue(key, b, 'bound') as number);
+    b === undefined ? undefined : (parseRaw(spec, b, 'bound') as number);
   const min = bound(spec.min);
   const max = bound(spec.max);
   if ((min === undefined || n >= min) && (max === undefined || n <= max)) return undefined;

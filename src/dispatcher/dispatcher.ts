@@ -406,18 +406,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const t = now();
       const queues: QueueStatusEntry[] = entries.map((e) => {
         const state = displayState(e);
-        const counts = registryCounts({
-          state,
-          readyCount: e.readyCount,
-          unackedCount: e.unackedCount,
-        });
+        const counts = registryCounts({ ...e, state });
         return {
           id: e.id,
           state,
           registryState: e.state,
           deleted: e.deleted,
           // What a consumer saw after the maintainer's last count wins (see registryCounts).
-          messageCount: state === 'empty' ? counts.unacked : e.messageCount,
+          messageCount: counts.total,
           readyCount: counts.ready,
           unackedCount: counts.unacked,
           hasMessages: e.hasMessages,

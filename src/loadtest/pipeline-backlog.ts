@@ -10,6 +10,7 @@ import { createAmqpConnection } from '../adapters/rabbitmq/connection.js';
 import { createConfirmPublisher } from '../adapters/rabbitmq/confirm-publisher.js';
 import { readingsMessageOptions } from '../core/message.js';
 import type { Logger } from '../core/logger.js';
+import { sleep, timeLimit, within } from '../core/lifecycle.js';
 import { emptyFeedResult, type FeedResult } from './pipeline-feeder.js';
 import { makeBodyTemplate } from './readings-generator.js';
 
@@ -94,16 +95,6 @@ export interface BacklogWatch {
   stop(): Promise<BacklogPeak>;
 }
 
-/** The first of `p` and a timer; the loser's rejection is swallowed. */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined);
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Samples one queue's depth with a passive checkQueue (ready messages) on its own
  * AMQP connection, one check at a time, every `intervalMs`, at most `maxSamples`
@@ -125,19 +116,15 @@ export function watchBacklog(opts: {
     name: 'loadtest-backlog',
   });
   const seen: BacklogPeak = { peak: undefined, samples: 0, failed: 0, intervalMs };
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const halt = (): void => {
-    stopped = true;
-    wake?.();
-  };
+  const stopping = new AbortController();
+  const halt = (): void => stopping.abort();
   opts.signal.addEventListener('abort', halt, { once: true });
   let channel: Channel | undefined;
 
   const sampleOnce = async (): Promise<void> => {
     try {
-      channel ??= await within(conn.createChannel(), 2_000);
-      const q = await within(channel.checkQueue(opts.queue), 2_000);
+      channel ??= await timeLimit(conn.createChannel(), 2_000);
+      const q = await timeLimit(channel.checkQueue(opts.queue), 2_000);
       seen.samples += 1;
       seen.peak = Math.max(seen.peak ?? 0, q.messageCount);
     } catch {
@@ -156,17 +143,9 @@ export function watchBacklog(opts: {
       seen.failed += 1;
       return;
     }
-    while (!stopped && seen.samples + seen.failed < maxSamples) {
+    while (!stopping.signal.aborted && seen.samples + seen.failed < maxSamples) {
       await sampleOnce();
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await sleep(intervalMs, stopping.signal);
     }
   })();
 
@@ -177,7 +156,7 @@ export function watchBacklog(opts: {
         halt();
         opts.signal.removeEventListener('abort', halt);
         // A check in flight gives up within 2 s; never wait on a broker for longer than that.
-        await within(loop, 3_000).catch(() => undefined);
+        await within(loop, 3_000);
         await channel?.close().catch(() => undefined);
         await conn.close();
         return { ...seen };
