@@ -21,7 +21,7 @@ import { assertDeadQueue } from '../deadletters/dead-letter-queues.js';
 import { createDeadLetterSink } from '../deadletters/dead-letter-sink.js';
 import { createBatchWriter, type StoredEvent } from './batch-writer.js';
 import { createChannelPool } from './channel-pool.js';
-import { createPrefetchWindow } from './prefetch-window.js';
+import { createPrefetchWindow, windowForProcess } from './prefetch-window.js';
 import { ONCE_GIVE_UP_MS, startConsumerLoop, type ConsumerLoop } from './consumer-loop.js';
 import {
   createConsumerMetrics,
@@ -133,8 +133,8 @@ export async function runConsumer(
   );
   lifecycle.defer('channels', () => channels.close());
   const window = createPrefetchWindow({
-    initial: DEFAULT_DRAIN.prefetch,
     maximum: opts.prefetch ?? 1_000,
+    ...windowForProcess(opts.concurrency, DEFAULT_DRAIN.prefetch),
   });
   const drainOpts: DrainOptions = {
     ...DEFAULT_DRAIN,
