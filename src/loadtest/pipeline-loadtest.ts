@@ -21,6 +21,7 @@ import { createRedis } from '../adapters/redis/client.js';
 import { createProvisioning } from '../provisioning/provisioning.js';
 import { createCacheSync } from '../cache-sync/cache-sync.js';
 import { createMaintainerFromConfig } from '../maintainer/run.js';
+import { JIT_WARMUP_READINGS } from './pipeline-warmup.js';
 import { startDispatcherServer } from '../dispatcher/server.js';
 import { startFrontendServer } from '../frontend/server.js';
 import { runConsumer } from '../consumer/run.js';
@@ -73,6 +74,12 @@ export interface PipelineOptions {
   ceilingRows: number;
   /** Requests fed and stored before the clock starts (0: none). */
   warmupRequests: number;
+  /**
+   * Small requests (JIT_WARMUP_READINGS readings each) fed and stored before those:
+   * V8 optimizes a function only after some thousands of calls, so without them the
+   * measured window pays for compiling the per-request and per-message code.
+   */
+  jitWarmupRequests?: number;
   onProgress?: ((line: string) => void) | undefined;
   /** Aborted: stop feeding, skip the waits, clean up the sandbox (the run then throws INTERRUPTED). */
   signal?: AbortSignal | undefined;
@@ -88,7 +95,16 @@ export interface PipelineReport {
     rejected: Record<string, number>;
   };
   /** Fed and stored before the clock started; part of `stored` and of the exactly-once check. */
-  warmup: { requests: number; values: number; seconds: number } | undefined;
+  warmup:
+    | {
+        /** Full-size requests. */
+        requests: number;
+        /** Small requests fed first (JIT warm-up), JIT_WARMUP_READINGS readings each. */
+        jitRequests: number;
+        values: number;
+        seconds: number;
+      }
+    | undefined;
   /** Every row in the readings table (warm-up included). */
   stored: number;
   duplicates: number;
@@ -324,27 +340,40 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
     };
 
     let warmup: PipelineReport['warmup'];
-    if (opts.warmupRequests > 0) {
+    const jitRequests = opts.jitWarmupRequests ?? 0;
+    if (opts.warmupRequests > 0 || jitRequests > 0) {
       progress(
-        `warm-up: ${opts.warmupRequests} requests of ${opts.readingsPerRequest} readings, stored before the clock starts`,
+        `warm-up: ${jitRequests > 0 ? `${jitRequests} requests of ${JIT_WARMUP_READINGS} readings (the code gets compiled), then ` : ''}${opts.warmupRequests} requests of ${opts.readingsPerRequest} readings, stored before the clock starts`,
       );
       const w0 = Date.now();
-      const warm = await feed(
-        frontend.url,
-        {
-          gateways: floodGateway ? [...gateways, floodGateway] : gateways,
-          requests: opts.warmupRequests,
-          readingsPerRequest: opts.readingsPerRequest,
-          connections: opts.connections,
-          pauseMs: 0,
-        },
-        stop.signal,
-      );
-      await untilStored(warm.acceptedValues);
-      throwIfInterrupted(opts.signal);
+      const warmGateways = floodGateway ? [...gateways, floodGateway] : gateways;
+      let warmValues = 0;
+      const warmFeed = async (requests: number, readingsPerRequest: number) => {
+        const fed = await feed(
+          frontend.url,
+          {
+            gateways: warmGateways,
+            requests,
+            readingsPerRequest,
+            connections: opts.connections,
+            pauseMs: 0,
+          },
+          stop.signal,
+        );
+        warmValues += fed.acceptedValues;
+        await untilStored(warmValues);
+        throwIfInterrupted(opts.signal);
+        return fed;
+      };
+      const jit = jitRequests > 0 ? await warmFeed(jitRequests, JIT_WARMUP_READINGS) : undefined;
+      const warm =
+        opts.warmupRequests > 0
+          ? await warmFeed(opts.warmupRequests, opts.readingsPerRequest)
+          : undefined;
       warmup = {
-        requests: warm.accepted,
-        values: warm.acceptedValues,
+        requests: warm?.accepted ?? 0,
+        jitRequests: jit?.accepted ?? 0,
+        values: warmValues,
         seconds: round((Date.now() - w0) / 1000, 2),
       };
       lag.reset();
@@ -480,6 +509,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
         queueType: cfg.queueType,
         writePath: 'copy-ledger',
         warmupRequests: opts.warmupRequests,
+        jitWarmupRequests: jitRequests,
         flood: opts.flood ?? null,
       },
       accepted: {

@@ -96,7 +96,7 @@ export function renderPipelineReport(r: PipelineReport): string {
     `  accepted:    ${r.accepted.requests} requests, ${r.accepted.readings} readings, ${r.accepted.values} values${rej.length ? ` (rejected: ${rej.map(([k, n]) => `${k}×${n}`).join(', ')})` : ''}`,
     ...(r.warmup
       ? [
-          `  warm-up:     ${r.warmup.requests} requests, ${r.warmup.values} values fed and stored in ${r.warmup.seconds} s before the clock started`,
+          `  warm-up:     ${r.warmup.jitRequests > 0 ? `${r.warmup.jitRequests} small requests (JIT), then ` : ''}${r.warmup.requests} requests, ${r.warmup.values} values fed and stored in ${r.warmup.seconds} s before the clock started`,
         ]
       : []),
     `  stored:      ${r.stored} rows   duplicates: ${r.duplicates}   missing: ${r.missing}   redelivered values dropped: ${r.redeliveredValues}`,

@@ -96,6 +96,8 @@ describe('interrupting a load test', () => {
         '1',
         '--warmup',
         '0',
+        '--jit-warmup',
+        '0',
         '--ceiling',
         '0',
       ],

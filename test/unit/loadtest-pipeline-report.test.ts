@@ -173,4 +173,16 @@ describe('pipeline report lines', () => {
     );
     expect(renderFlood(flood('http', undefined))).toHaveLength(1);
   });
+
+  it('the warm-up line counts the small JIT requests apart from the full-size ones', () => {
+    const r = fullReport(undefined);
+    r.warmup = { requests: 200, jitRequests: 5_000, values: 400_000, seconds: 17.5 };
+    expect(renderPipelineReport(r)).toContain(
+      '  warm-up:     5000 small requests (JIT), then 200 requests, 400000 values fed and stored in 17.5 s before the clock started',
+    );
+    r.warmup = { requests: 6, jitRequests: 0, values: 1_200, seconds: 1 };
+    expect(renderPipelineReport(r)).toContain(
+      '  warm-up:     6 requests, 1200 values fed and stored in 1 s before the clock started',
+    );
+  });
 });

@@ -4,6 +4,12 @@ import { IngestError } from '../../core/errors.js';
 import { addSettings, contextFrom } from '../settings.js';
 import { durationMs, oneOf, wholeNumber as whole } from '../flags.js';
 import { addReportFlags, printReport, progressLines } from '../report.js';
+import {
+  defaultJitWarmup,
+  defaultWarmup,
+  JIT_WARMUP_MAX,
+  JIT_WARMUP_READINGS,
+} from '../../loadtest/pipeline-warmup.js';
 
 interface Flags {
   readings: string;
@@ -21,6 +27,7 @@ interface Flags {
   timeout: string;
   ceiling: string;
   warmup?: string;
+  jitWarmup?: string;
   json?: boolean;
 }
 
@@ -35,10 +42,6 @@ function parseFlood(v: string | undefined): { account: string; messages: number 
  * One request per account the run will send to: every gateway's token cached, every
  * queue claimed and drained once, the code compiled; never more requests than the run.
  */
-export function defaultWarmup(accounts: number, readings: number, perRequest: number): number {
-  return Math.min(accounts, Math.ceil(readings / perRequest));
-}
-
 function floodVia(v: string): boolean {
   return oneOf('flood-via', v, ['http', 'queue'] as const) === 'queue';
 }
@@ -52,8 +55,16 @@ export function registerLoadtestPipeline(group: Command): void {
     .option('--readings <n>', 'readings to send (2 values each)', '200000')
     .option('--accounts <n>', 'accounts (one gateway each), round-robin', '200')
     .option('--per-request <n>', 'readings per request', '500')
-    .option('--connections <n>', 'concurrent keep-alive HTTP connections', '8')
-    .option('--consumers <n>', 'queues drained at once (consumer concurrency)', '16')
+    .option(
+      '--connections <n>',
+      'concurrent keep-alive HTTP connections (gateways sending at once)',
+      '16',
+    )
+    .option(
+      '--consumers <n>',
+      "queues drained at once (consumer concurrency; their messages share the writers' transactions)",
+      '96',
+    )
     .option('--batch <n>', 'messages per queue lease', '500')
     .option('--prefetch <n>', 'largest consumer prefetch window (sized to ~8 MB per queue)', '1000')
     .option('--writers <n>', 'consumer storage transactions at once (group commit)', '3')
@@ -75,6 +86,10 @@ export function registerLoadtestPipeline(group: Command): void {
       '--warmup <n>',
       'requests fed through the pipeline and stored before the clock starts (default: one per account, at most as many as the run sends; 0: none)',
     )
+    .option(
+      '--jit-warmup <n>',
+      `small requests (${JIT_WARMUP_READINGS} readings each) fed and stored before the warm-up, so the code the run measures is already compiled: V8 optimizes a function only after some thousands of calls (default: 25 per request of the run, at most ${JIT_WARMUP_MAX}; 0: none)`,
+    )
     .addHelpText(
       'after',
       `
@@ -88,8 +103,9 @@ Everything runs on this machine in a throwaway sandbox: its own PostgreSQL
 database, Redis prefix and RabbitMQ queue prefix, created and dropped by the run
 (a demo's data is never touched). The frontend, dispatcher, maintainer and
 consumers run in this process. A warm-up (--warmup requests, one per account by
-default) goes through the whole pipeline before the clock starts; its rows
-count in the exactly-once check but not in the figures. Lag is receipt at the
+default) goes through the whole pipeline before the clock starts, after
+--jit-warmup small requests that get the code compiled; their rows count in
+the exactly-once check but not in the figures. Lag is receipt at the
 frontend (x-received-at) to the commit of the row. With --flood, the flood's
 queue depth is sampled while feeding: if it never piles up (an HTTP flood often
 does not), flood isolation was not tested and shows SKIP; --flood-via queue
@@ -119,6 +135,7 @@ builds a real backlog. Exits 1 when a value is missing or duplicated.`,
       timeoutMs: durationMs('timeout', f.timeout),
       ceilingRows: whole('ceiling', f.ceiling, { min: 0 }),
       warmupRequests: 0,
+      jitWarmupRequests: 0,
       onProgress: progressLines(f.json),
     };
     // The flags above are parsed once; the default warm-up follows from them.
@@ -126,6 +143,10 @@ builds a real backlog. Exits 1 when a value is missing or duplicated.`,
       f.warmup === undefined
         ? defaultWarmup(options.accounts, options.readings, options.readingsPerRequest)
         : whole('warmup', f.warmup, { min: 0 });
+    options.jitWarmupRequests =
+      f.jitWarmup === undefined
+        ? defaultJitWarmup(options.readings, options.readingsPerRequest)
+        : whole('jit-warmup', f.jitWarmup, { min: 0 });
     const { runPipelineLoadtest } = await import('../../loadtest/pipeline-loadtest.js');
     const report = await interruptible('load test', (signal) =>
       runPipelineLoadtest({ ...options, signal }),
