@@ -31,7 +31,7 @@ export function registerConsume(program: Command): void {
     )
     .option(
       '--prefetch <n>',
-      "largest prefetch window per queue; the window is sized to ~8 MB of that queue's messages",
+      "largest prefetch window per queue; the window is sized to ~8 MB of that queue's messages (256 MB shared among the queues when more than 32 are drained at once)",
       '1000',
     )
     .option(

@@ -63,10 +63,14 @@ export function registerLoadtestPipeline(group: Command): void {
     .option(
       '--consumers <n>',
       "queues drained at once (consumer concurrency; their messages share the writers' transactions)",
-      '96',
+      '48',
     )
     .option('--batch <n>', 'messages per queue lease', '500')
-    .option('--prefetch <n>', 'largest consumer prefetch window (sized to ~8 MB per queue)', '1000')
+    .option(
+      '--prefetch <n>',
+      'largest consumer prefetch window (sized to ~8 MB per queue, 256 MB in all)',
+      '1000',
+    )
     .option('--writers <n>', 'consumer storage transactions at once (group commit)', '3')
     .option('--flood <account:messages>', 'one account floods with this many messages meanwhile')
     .option('--flood-size <n>', 'readings per flood message', '1')
