@@ -37,6 +37,16 @@ import {
 } from './queue-drainer.js';
 import { createReadingsStore, type WritePath } from './readings-store.js';
 
+/**
+ * Sockets to the dispatcher for `concurrency` workers: each may hold a long-poll
+ * (parked up to 2 s) while its lease renewal and another worker's give-back must
+ * not queue behind it. With 64 sockets for 96 workers, a flooded queue's
+ * give-back waited for a parked long-poll to end: 0.5-1.3 s between its leases.
+ */
+export function dispatcherSockets(concurrency: number): number {
+  return 2 * Math.max(1, concurrency) + 2;
+}
+
 export interface ConsumerRunOptions {
   concurrency: number;
   batch: number;
@@ -123,6 +133,7 @@ export async function runConsumer(
     // A /queue/next that times out on our side may still have granted a lease we never
     // learn about, blocking that queue until the lease expires: wait longer than 5 s.
     timeoutMs: Math.min(30_000, Math.max(5_000, Math.floor(config.leaseTimeout / 2))),
+    maxSockets: dispatcherSockets(opts.concurrency),
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
   });
   lifecycle.defer('dispatcher client', () => dispatcher.close());
