@@ -63,7 +63,7 @@ export function registerLoadtestPipeline(group: Command): void {
     .option(
       '--consumers <n>',
       "queues drained at once (consumer concurrency; their messages share the writers' transactions)",
-      '48',
+      '96',
     )
     .option('--batch <n>', 'messages per queue lease', '500')
     .option(
