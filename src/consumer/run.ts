@@ -42,9 +42,10 @@ import { createReadingsStore, type WritePath } from './readings-store.js';
  * (parked up to 2 s) while its lease renewal and another worker's give-back must
  * not queue behind it. With 64 sockets for 96 workers, a flooded queue's
  * give-back waited for a parked long-poll to end: 0.5-1.3 s between its leases.
+ * Never fewer than the 64 every consumer had before.
  */
 export function dispatcherSockets(concurrency: number): number {
-  return 2 * Math.max(1, concurrency) + 2;
+  return Math.max(64, 2 * Math.max(1, concurrency) + 2);
 }
 
 export interface ConsumerRunOptions {
