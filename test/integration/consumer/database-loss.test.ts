@@ -91,7 +91,25 @@ it('a consumer whose database connections drop mid-drain keeps running, then sto
     const end = Date.now() + 40_000;
     while ((await rows()) < expected && Date.now() < end)
       await new Promise((r) => setTimeout(r, 200));
-    expect(await rows()).toBe(expected);
+    const stored = await rows();
+    // A stall says where it is stuck: the consumer's warnings, the leases, the sessions.
+    const why =
+      stored === expected
+        ? ''
+        : JSON.stringify({
+            warnings: lines.slice(-20).map((l) => [l.msg, l.err]),
+            busy: (await fetch(`${dispatcher.url}/queue/status`).then((r) => r.json())) as unknown,
+            sessions: (
+              await env.pool.query(
+                `SELECT state, wait_event_type, wait_event, now() - xact_start AS xact_age,
+                        left(query, 80) AS query
+                   FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+              )
+            ).rows,
+            totals: h.totals(),
+            proxied: proxy.connections(),
+          });
+    expect(stored, why).toBe(expected);
     // One row per value: the primary key would refuse a second one, so count distinct keys too.
     const distinct = await env.pool.query<{ n: number }>(
       'SELECT count(DISTINCT (source_key, device, param, ts))::int AS n FROM readings',
