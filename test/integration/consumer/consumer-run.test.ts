@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
-import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
+import type { TestChannel } from '../../helpers/broker.js';
+import { startConsumerTestBed, type ConsumerTestBed } from '../../helpers/consumer-accounts.js';
 import { createLifecycle } from '../../../src/core/lifecycle.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { Config } from '../../../src/core/config.js';
-import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
+import type { DispatcherServer } from '../../../src/dispatcher/server.js';
 import { createDispatcherClient } from '../../../src/dispatcher/client.js';
 import { runConsumer } from '../../../src/consumer/run.js';
 import { alertsQueueName } from '../../../src/alerts/alert-topology.js';
@@ -24,19 +24,16 @@ let env: TestEnv;
 let config: Config;
 let dispatcher: DispatcherServer;
 let amqp: TestChannel;
+let bed: ConsumerTestBed | undefined;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  const base = env.with({ dispatcherPort: 0, leaseTimeout: '3s' });
-  await provisionConsumerAccounts(env, ACCOUNTS, base, logger);
-  dispatcher = await startDispatcherServer({ config: base, logger, cacheMs: 100 });
-  config = env.with({ dispatcherPort: 0, leaseTimeout: '3s', dispatcherUrl: dispatcher.url });
-  amqp = await openTestChannel(config, logger);
+  bed = await startConsumerTestBed(env, ACCOUNTS, '3s', logger);
+  ({ config, dispatcher, amqp } = bed);
 });
 
 afterAll(async () => {
-  await amqp?.close();
-  await dispatcher?.close();
+  await bed?.close();
   await env?.cleanup();
 });
 

@@ -7,12 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../../helpers/env.js';
-import { openTestChannel, type TestChannel } from '../../helpers/broker.js';
-import { provisionConsumerAccounts } from '../../helpers/consumer-accounts.js';
+import type { TestChannel } from '../../helpers/broker.js';
+import { startConsumerTestBed, type ConsumerTestBed } from '../../helpers/consumer-accounts.js';
 import { createLifecycle } from '../../../src/core/lifecycle.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { Config } from '../../../src/core/config.js';
-import { startDispatcherServer, type DispatcherServer } from '../../../src/dispatcher/server.js';
 import { createMaintainerFromConfig } from '../../../src/maintainer/run.js';
 import { dispatcherSockets, NEXT_WAIT_MS, runConsumer } from '../../../src/consumer/run.js';
 import { publishReadings, reading } from './publish-helpers.js';
@@ -23,21 +22,17 @@ const MESSAGES = 30;
 const BATCH = 5;
 let env: TestEnv;
 let config: Config;
-let dispatcher: DispatcherServer;
 let amqp: TestChannel;
+let bed: ConsumerTestBed | undefined;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  const base = env.with({ dispatcherPort: 0, leaseTimeout: '10s' });
-  await provisionConsumerAccounts(env, ['W1', 'W2', 'W3'], base, logger);
-  dispatcher = await startDispatcherServer({ config: base, logger, cacheMs: 100 });
-  config = env.with({ dispatcherPort: 0, leaseTimeout: '10s', dispatcherUrl: dispatcher.url });
-  amqp = await openTestChannel(config, logger);
+  bed = await startConsumerTestBed(env, ['W1', 'W2', 'W3'], '10s', logger);
+  ({ config, amqp } = bed);
 });
 
 afterAll(async () => {
-  await amqp?.close();
-  await dispatcher?.close();
+  await bed?.close();
   await env?.cleanup();
 });
 
