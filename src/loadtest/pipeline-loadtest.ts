@@ -21,7 +21,7 @@ import { createRedis } from '../adapters/redis/client.js';
 import { createProvisioning } from '../provisioning/provisioning.js';
 import { createCacheSync } from '../cache-sync/cache-sync.js';
 import { createMaintainerFromConfig } from '../maintainer/run.js';
-import { JIT_WARMUP_READINGS } from './pipeline-warmup.js';
+import { JIT_WARMUP_READINGS, runRequests } from './pipeline-warmup.js';
 import { startDispatcherServer } from '../dispatcher/server.js';
 import { startFrontendServer } from '../frontend/server.js';
 import { runConsumer } from '../consumer/run.js';
@@ -379,7 +379,7 @@ export async function runPipelineLoadtest(opts: PipelineOptions): Promise<Pipeli
       lag.reset();
     }
 
-    const requests = Math.ceil(opts.readings / opts.readingsPerRequest);
+    const requests = runRequests(opts.readings, opts.readingsPerRequest);
     progress(
       `feeding ${requests} requests of ${opts.readingsPerRequest} readings over ${opts.connections} connections${opts.flood ? `, flood ${opts.flood.messages} messages` : ''}`,
     );

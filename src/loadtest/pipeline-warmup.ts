@@ -12,9 +12,18 @@ export const JIT_WARMUP_READINGS = 20;
 /** Most small requests of the default JIT warm-up (about 15 s here). */
 export const JIT_WARMUP_MAX = 5_000;
 
-/** Full-size warm-up requests by default: one per account, never more than the run sends. */
+/** Requests a run of `readings` sends at `perRequest` readings each. */
+export function runRequests(readings: number, perRequest: number): number {
+  return Math.ceil(readings / perRequest);
+}
+
+/**
+ * Full-size warm-up requests by default: one per account the run will send to (every
+ * gateway's token cached, every queue claimed and drained once); never more requests
+ * than the run.
+ */
 export function defaultWarmup(accounts: number, readings: number, perRequest: number): number {
-  return Math.min(accounts, Math.ceil(readings / perRequest));
+  return Math.min(accounts, runRequests(readings, perRequest));
 }
 
 /**
@@ -24,5 +33,5 @@ export function defaultWarmup(accounts: number, readings: number, perRequest: nu
  * measured window of the default run.
  */
 export function defaultJitWarmup(readings: number, perRequest: number): number {
-  return Math.min(JIT_WARMUP_MAX, 25 * Math.ceil(readings / perRequest));
+  return Math.min(JIT_WARMUP_MAX, 25 * runRequests(readings, perRequest));
 }

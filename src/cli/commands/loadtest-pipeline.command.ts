@@ -38,10 +38,6 @@ function parseFlood(v: string | undefined): { account: string; messages: number 
   return { account: m[1]!, messages: whole('flood', m[2]!) };
 }
 
-/**
- * One request per account the run will send to: every gateway's token cached, every
- * queue claimed and drained once, the code compiled; never more requests than the run.
- */
 function floodVia(v: string): boolean {
   return oneOf('flood-via', v, ['http', 'queue'] as const) === 'queue';
 }
