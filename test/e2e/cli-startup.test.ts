@@ -103,6 +103,10 @@ describe('ingest start-up', () => {
     const r = await ingest(['loadtest', 'frontend', '--readings', 'abc']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('ingest: --readings must be a whole number >= 1, got "abc"');
+    // Refused before any sandbox (database, queues) is made.
+    const jit = await ingest(['loadtest', 'pipeline', '--jit-warmup', '-1']);
+    expect(jit.code).toBe(1);
+    expect(jit.stderr.trim()).toBe('ingest: --jit-warmup must be a whole number >= 0, got "-1"');
   });
 
   it("a subcommand's help lists the program's global options, not its parent command's", async () => {
